@@ -1,0 +1,113 @@
+"""Every error a client can see: its status, stable code and message, defined once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class APIError(exceptions.APIException):
+    """An error of this app's own API, answered as ``{"code", "detail"}``."""
+
+
+class InvalidCredentials(APIError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "invalid_credentials"
+    default_detail = _("Unable to log in with the provided credentials.")
+
+
+class InvalidGrant(APIError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "invalid_grant"
+    default_detail = _("The refresh token is invalid, expired or revoked.")
+
+
+class ServiceUnavailable(APIError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = _("The service is temporarily unavailable. Try again shortly.")
+
+
+class BearerError(exceptions.AuthenticationFailed):
+    """A rejected ``Authorization: Bearer`` credential (RFC 6750, section 3.1).
+
+    ``oauth_error`` is the ``error`` attribute of the ``WWW-Authenticate``
+    challenge; ``default_code`` is the finer-grained code in the body.
+    """
+
+    oauth_error = "invalid_token"
+
+
+class InvalidRequest(BearerError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    oauth_error = "invalid_request"
+    default_code = "invalid_request"
+    default_detail = _("The Authorization header is malformed.")
+
+
+class TokenInvalid(BearerError):
+    default_code = "token_invalid"
+    default_detail = _("The access token is invalid.")
+
+
+class TokenExpired(BearerError):
+    default_code = "token_expired"
+    default_detail = _("The access token has expired.")
+
+
+class TokenRevoked(BearerError):
+    default_code = "token_revoked"
+    default_detail = _("The access token has been revoked.")
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, exceptions.ErrorDetail) and detail.code:
+        return str(detail.code)
+    return exc.default_code
+
+
+def error_body(exc: exceptions.APIException) -> dict[str, Any]:
+    """Return the JSON body for ``exc``: a code, a message, and field errors."""
+    if isinstance(exc, exceptions.ValidationError):
+        return {
+            "code": "invalid",
+            "detail": str(_("Invalid input.")),
+            "errors": exc.detail,
+        }
+    return {"code": _code_of(exc), "detail": str(exc.detail)}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Answer every API error as ``{"code", "detail"}`` JSON.
+
+    A database that cannot be reached answers 503, never a traceback.
+    """
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.error("Database unavailable: %s", type(exc).__name__)
+        exc = ServiceUnavailable()
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    # Imported here: rest_framework.views loads the project's DRF settings,
+    # which may name this app's authentication class, which imports this.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+
+    if isinstance(exc, exceptions.APIException):
+        response.data = error_body(exc)
+    return response
