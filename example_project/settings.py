@@ -1,5 +1,6 @@
 """Settings for the example project: SQLite, a per-process cache, console mail."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,7 +53,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "db.sqlite3",
+        "NAME": os.environ.get("SQLITE_PATH", BASE_DIR / "db.sqlite3"),
         # IMMEDIATE transactions take the write lock when they begin, so
         # concurrent writers queue (up to the timeout) instead of failing.
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
