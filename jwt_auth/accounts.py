@@ -1,4 +1,4 @@
-"""Accounts: registration, the credential check at login, password changes."""
+"""Accounts: registration, login with its protection, password changes."""
 
 from __future__ import annotations
 
@@ -12,9 +12,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
-from .models import Session
+from . import otp as codes
+from . import protection
+from .clientip import ClientAddress
+from .errors import InvalidCredentials, InvalidOTP, IPBanned, OTPRequired
+from .models import Attempt, Session
 from .sessions import IssuedTokens, revoke_user_sessions, start_session
-from .signals import user_registered
+from .signals import login_failed, otp_required, user_registered
+from .throttling import throttle
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +45,46 @@ def _lookup(field: str, value: str) -> Q:
     return Q(**{f"{field}__iexact": value})
 
 
+# Registration --------------------------------------------------------------
+
+
 def register(
-    *, username: str, email: str, password: str, request: Any
+    *,
+    username: str,
+    email: str,
+    password: str,
+    request: Any,
+    address: ClientAddress | None = None,
 ) -> tuple[Any, IssuedTokens]:
-    """Create an account and its first session, both or neither."""
+    """Create an account and its first session, both or neither.
+
+    With an ``address``, registrations from it are serialised, counted and
+    banned at the limit, all in the same transaction as the account.
+    """
+    try:
+        with transaction.atomic():
+            if address is not None:
+                protection.admit_registration(address)
+            user = _create_user(username, email, password)
+            issued = start_session(user, user_agent=_user_agent(request))
+            if address is not None:
+                protection.registration_succeeded(address, user, request=request)
+    except IPBanned:
+        protection.record(
+            address,
+            Attempt.Kind.REGISTER,
+            Attempt.Outcome.BANNED,
+            request=request,
+            username=username,
+        )
+        raise
+
+    logger.info("User registered.", extra={"user_id": user.pk})
+    user_registered.send(sender=user.__class__, user=user, request=request)
+    return user, issued
+
+
+def _create_user(username: str, email: str, password: str) -> Any:
     model = get_user_model()
     manager = model._default_manager
     username_field, email_field = model.USERNAME_FIELD, model.get_email_field_name()
@@ -58,18 +99,16 @@ def register(
 
     try:
         with transaction.atomic():
-            user = manager.create_user(
+            return manager.create_user(
                 **{username_field: username, email_field: email}, password=password
             )
-            issued = start_session(user, user_agent=_user_agent(request))
     except IntegrityError:
-        # Another request registered the same name between the check above
-        # and this insert; the unique constraints caught it.
+        # Another request took the name between the check above and this
+        # insert; the unique constraints caught it.
         raise ValidationError({"username": [USERNAME_TAKEN]}) from None
 
-    logger.info("User registered.", extra={"user_id": user.pk})
-    user_registered.send(sender=user.__class__, user=user, request=request)
-    return user, issued
+
+# Login ---------------------------------------------------------------------
 
 
 def find_user(identifier: str) -> Any | None:
@@ -92,36 +131,134 @@ def find_user(identifier: str) -> Any | None:
     return exact[0] if len(exact) == 1 else None
 
 
-def check_credentials(identifier: str, password: str) -> Any | None:
-    """Return the active user these credentials belong to, else ``None``.
+def password_matches(user: Any | None, password: str) -> bool:
+    """Return whether ``user`` is active and ``password`` is theirs.
 
     An unknown user, a wrong password and an inactive account look the
     same from outside, in the answer and in the time it takes: the password
     hasher runs in every case.
     """
-    user = find_user(identifier)
     if user is None or not user.has_usable_password():
         make_password(password)
-        return None
-    if not user.check_password(password) or not user.is_active:
-        return None
-    return user
+        return False
+    return user.check_password(password) and user.is_active
 
 
-def login_succeeded(user: Any, *, request: Any) -> IssuedTokens:
-    """Start a session for a user whose credentials checked out."""
-    issued = start_session(user, user_agent=_user_agent(request))
+def check_credentials(identifier: str, password: str) -> Any | None:
+    """Return the active user these credentials belong to, else ``None``."""
+    user = find_user(identifier)
+    return user if password_matches(user, password) else None
+
+
+def login(
+    *, username: str, password: str, otp: str | None = None, request: Any
+) -> tuple[Any, IssuedTokens]:
+    """Check a login through the protection and return its user and tokens.
+
+    Once a code is required, every failure answers alike, whether the
+    password or the code was wrong, so the code step is no password oracle.
+    """
+    address = protection.screen(request, Attempt.Kind.LOGIN, username)
+    if address is not None and otp is not None:
+        throttle(request, "otp", address.key)
+
+    user = find_user(username)
+    correct = password_matches(user, password)
+
+    if address is not None and protection.code_required(address, user):
+        if otp is None:
+            _code_requested(address, username, user, correct, request)
+            raise OTPRequired()
+        if not correct:
+            _failed(address, username, user, request)
+            raise InvalidOTP()
+        if not codes.check_code(user, otp):
+            _failed(address, username, user, request, Attempt.Outcome.OTP_FAILED)
+            raise InvalidOTP()
+    elif not correct:
+        _failed(address, username, user, request)
+        raise InvalidCredentials()
+
+    return user, _succeeded(address, username, user, request)
+
+
+def _code_requested(
+    address: ClientAddress,
+    username: str,
+    user: Any | None,
+    correct: bool,
+    request: Any,
+) -> None:
+    # Only the password's owner gets a code: nobody can flood an inbox
+    # without knowing the password.
+    if correct:
+        codes.issue_challenge(user, request=request)
+        protection.record(
+            address,
+            Attempt.Kind.LOGIN,
+            Attempt.Outcome.OTP_REQUIRED,
+            request=request,
+            username=username,
+            user=user,
+        )
+    else:
+        _failed(address, username, user, request)
+    logger.info("Login needs a code.", extra={"ip": address.key})
+    otp_required.send(
+        sender=__name__, request=request, username=username, address=address
+    )
+
+
+def _failed(
+    address: ClientAddress | None,
+    username: str,
+    user: Any | None,
+    request: Any,
+    outcome: str = Attempt.Outcome.FAILURE,
+) -> None:
+    if address is not None:
+        protection.login_failed(
+            address, outcome, request=request, username=username, user=user
+        )
+    user_login_failed.send(
+        sender=__name__, credentials={"username": username}, request=request
+    )
+    login_failed.send(
+        sender=__name__,
+        request=request,
+        username=username,
+        user=user,
+        address=address,
+    )
+    logger.info(
+        "Login failed.",
+        extra={"username": username[:150], "ip": address.key if address else None},
+    )
+
+
+def _succeeded(
+    address: ClientAddress | None, username: str, user: Any, request: Any
+) -> IssuedTokens:
+    with transaction.atomic():
+        issued = start_session(user, user_agent=_user_agent(request))
+        if address is not None:
+            protection.record(
+                address,
+                Attempt.Kind.LOGIN,
+                Attempt.Outcome.SUCCESS,
+                request=request,
+                username=username,
+                user=user,
+            )
     user_logged_in.send(sender=user.__class__, request=request, user=user)
-    logger.info("Login succeeded.", extra={"user_id": user.pk})
+    logger.info(
+        "Login succeeded.",
+        extra={"user_id": user.pk, "ip": address.key if address else None},
+    )
     return issued
 
 
-def login_failed(identifier: str, *, request: Any) -> None:
-    """Record a failed login, for the log and for listeners such as auditors."""
-    user_login_failed.send(
-        sender=__name__, credentials={"username": identifier}, request=request
-    )
-    logger.info("Login failed.", extra={"username": identifier[:150]})
+# Password changes ----------------------------------------------------------
 
 
 def change_password(

@@ -6,13 +6,14 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import RefreshToken, Session, User
+from .models import Attempt, Ban, RefreshToken, Session, User
+from .protection import lift_bans
 from .sessions import revoke_sessions
 
 
@@ -103,4 +104,63 @@ if settings.AUTH_USER_MODEL == "jwt_auth.User":
                     "fields": ("username", "email", "password1", "password2"),
                 },
             ),
+        )
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "outcome", "ip", "username", "user"]
+    list_filter = ["kind", "outcome", "created_at"]
+    search_fields = ["=ip", "username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in Attempt._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class BanStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Active")), ("ended", _("Lifted or expired"))]
+
+    def queryset(self, request, queryset):
+        active = Q(lifted_at__isnull=True) & (
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        )
+        if self.value() == "active":
+            return queryset.filter(active)
+        if self.value() == "ended":
+            return queryset.exclude(active)
+        return queryset
+
+
+@admin.register(Ban)
+class BanAdmin(admin.ModelAdmin):
+    list_display = [
+        "ip",
+        "reason",
+        "created_at",
+        "expires_at",
+        "lifted_at",
+        "lifted_by",
+    ]
+    list_filter = [BanStateFilter, "created_at"]
+    search_fields = ["=ip", "reason"]
+    readonly_fields = ["created_at", "lifted_at", "lifted_by"]
+    actions = ["lift"]
+
+    @admin.action(description=_("Lift the selected bans"), permissions=["change"])
+    def lift(self, request: HttpRequest, queryset: QuerySet) -> None:
+        lifted = lift_bans(queryset, lifted_by=request.user)
+        self.message_user(
+            request,
+            ngettext("Lifted %d ban.", "Lifted %d bans.", lifted) % lifted,
+            messages.SUCCESS,
         )

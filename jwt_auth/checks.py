@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from .conf import DEFAULTS, DURATIONS
+from .conf import COUNTS, DEFAULTS, DURATIONS, OPTIONAL_DURATIONS
 from .keys import (
     ALLOWED_ALGORITHMS,
     HMAC_ALGORITHMS,
@@ -39,6 +40,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
         )
     for name in sorted(DURATIONS & set(user)):
         errors.extend(_check_duration(name, user[name]))
+    for name in sorted(OPTIONAL_DURATIONS & set(user)):
+        if user[name] is not None:
+            errors.extend(_check_duration(name, user[name]))
+    errors.extend(_check_protection(user))
 
     algorithm = user.get("ALGORITHM", DEFAULTS["ALGORITHM"])
     if algorithm not in ALLOWED_ALGORITHMS:
@@ -67,6 +72,60 @@ def _check_duration(name: str, value: Any) -> list:
     if value < timedelta(0) or (value == timedelta(0) and not may_be_zero):
         return [Error(f"JWT_AUTH {name} must be positive.", id="jwt_auth.E004")]
     return []
+
+
+THROTTLE_SCOPES = frozenset({"register", "login", "refresh", "otp"})
+
+
+def _protection_error(message: str) -> Error:
+    return Error(f"JWT_AUTH {message}", id="jwt_auth.E008")
+
+
+def _check_protection(user: dict[str, Any]) -> list:
+    errors = []
+    for name in sorted(COUNTS & set(user)):
+        value = user[name]
+        if name == "ACCOUNT_FAILURE_LIMIT" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            errors.append(_protection_error(f"{name} must be a positive integer."))
+    if not 4 <= user.get("OTP_LENGTH", DEFAULTS["OTP_LENGTH"]) <= 10:
+        errors.append(_protection_error("OTP_LENGTH must be from 4 to 10."))
+
+    prefix = user.get("IPV6_PREFIX", DEFAULTS["IPV6_PREFIX"])
+    if (
+        isinstance(prefix, bool)
+        or not isinstance(prefix, int)
+        or not 1 <= prefix <= 128
+    ):
+        errors.append(_protection_error("IPV6_PREFIX must be from 1 to 128."))
+
+    for cidr in user.get("TRUSTED_PROXIES", []):
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except (TypeError, ValueError):
+            errors.append(_protection_error(f"TRUSTED_PROXIES: {cidr!r} is no CIDR."))
+
+    rates = user.get("THROTTLE_RATES", DEFAULTS["THROTTLE_RATES"])
+    if not isinstance(rates, dict):
+        return [*errors, _protection_error("THROTTLE_RATES must be a dict.")]
+    for scope in sorted(set(rates) - THROTTLE_SCOPES):
+        errors.append(_protection_error(f"THROTTLE_RATES has no scope {scope!r}."))
+    for scope, rate in rates.items():
+        if rate is not None and not _valid_rate(rate):
+            errors.append(
+                _protection_error(f"THROTTLE_RATES[{scope!r}] {rate!r} is no rate.")
+            )
+    return errors
+
+
+def _valid_rate(rate: Any) -> bool:
+    """Return whether ``rate`` reads as django-ratelimit's "N/unit"."""
+    if not isinstance(rate, str) or "/" not in rate:
+        return False
+    count, _, period = rate.partition("/")
+    unit = period.lstrip("0123456789")
+    return count.isdigit() and int(count) > 0 and unit in ("s", "m", "h", "d")
 
 
 def _check_keys(algorithm: str, entries: Any) -> list:

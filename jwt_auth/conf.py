@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import BaseCache, caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
@@ -23,13 +24,36 @@ DEFAULTS: dict[str, Any] = {
     "LEEWAY": timedelta(0),
     "AUTH_HEADER_REALM": "api",
     "MAX_TOKEN_LENGTH": 8192,
-    # Where session state is cached between requests.
+    # Where session state and protection state are cached between requests.
     "CACHE": "default",
     "SESSION_CACHE_TIMEOUT": timedelta(minutes=5),
+    # IP protection: attempt log, registration bans, codes after failures.
+    "PROTECTION": True,
+    "TRUSTED_PROXIES": [],
+    "IPV6_PREFIX": 64,
+    "REGISTER_LIMIT": 3,
+    "REGISTER_WINDOW": timedelta(minutes=5),
+    "REGISTER_BAN_DURATION": timedelta(hours=1),
+    "LOGIN_FAILURE_LIMIT": 3,
+    "LOGIN_FAILURE_WINDOW": timedelta(minutes=5),
+    "ACCOUNT_FAILURE_LIMIT": 10,
+    "ACCOUNT_FAILURE_WINDOW": timedelta(minutes=15),
+    "OTP_LENGTH": 6,
+    "OTP_TTL": timedelta(minutes=5),
+    "OTP_MAX_ATTEMPTS": 5,
+    "OTP_RESEND_COOLDOWN": timedelta(seconds=60),
+    "OTP_SENDER": "jwt_auth.otp.send_code_by_email",
+    "THROTTLE_RATES": {
+        "register": "20/m",
+        "login": "20/m",
+        "refresh": "60/m",
+        "otp": "10/m",
+    },
+    "ATTEMPT_RETENTION": timedelta(days=30),
 }
 
 # Settings whose values are dotted paths, imported on first use.
-IMPORT_STRINGS: frozenset[str] = frozenset()
+IMPORT_STRINGS: frozenset[str] = frozenset({"OTP_SENDER"})
 
 DURATIONS = frozenset(
     {
@@ -39,6 +63,26 @@ DURATIONS = frozenset(
         "REFRESH_TOKEN_REUSE_GRACE",
         "LEEWAY",
         "SESSION_CACHE_TIMEOUT",
+        "REGISTER_WINDOW",
+        "LOGIN_FAILURE_WINDOW",
+        "ACCOUNT_FAILURE_WINDOW",
+        "OTP_TTL",
+        "OTP_RESEND_COOLDOWN",
+        "ATTEMPT_RETENTION",
+    }
+)
+
+# Durations that may also be None, meaning "until lifted".
+OPTIONAL_DURATIONS = frozenset({"REGISTER_BAN_DURATION"})
+
+# Counts that must be positive integers; None switches ACCOUNT_FAILURE_LIMIT off.
+COUNTS = frozenset(
+    {
+        "REGISTER_LIMIT",
+        "LOGIN_FAILURE_LIMIT",
+        "ACCOUNT_FAILURE_LIMIT",
+        "OTP_LENGTH",
+        "OTP_MAX_ATTEMPTS",
     }
 )
 
@@ -89,3 +133,8 @@ jwt_settings = JWTAuthSettings()
 def _reload_jwt_settings(*, setting: str, **kwargs: Any) -> None:
     if setting in ("JWT_AUTH", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "CACHES"):
         jwt_settings.reload()
+
+
+def get_cache() -> BaseCache:
+    """Return the cache named by ``JWT_AUTH["CACHE"]``."""
+    return caches[jwt_settings.CACHE]

@@ -37,6 +37,38 @@ class ServiceUnavailable(APIError):
     default_detail = _("The service is temporarily unavailable. Try again shortly.")
 
 
+class OTPRequired(APIError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "otp_required"
+    default_detail = _(
+        "A one-time code is required. If the credentials were correct, a code "
+        "has been sent to the account's e-mail address."
+    )
+
+
+class InvalidOTP(APIError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "invalid_otp"
+    default_detail = _("The one-time code is invalid or has expired.")
+
+
+class IPBanned(APIError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "ip_banned"
+    default_detail = _("Requests from this address are refused for now.")
+
+    def __init__(self, wait: int | None = None) -> None:
+        super().__init__()
+        # DRF turns ``wait`` into a Retry-After header; a ban with no end has none.
+        self.wait = wait
+
+
+class ClientIPUnknown(APIError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "client_ip_unknown"
+    default_detail = _("The client's address could not be determined.")
+
+
 class BearerError(exceptions.AuthenticationFailed):
     """A rejected ``Authorization: Bearer`` credential (RFC 6750, section 3.1).
 

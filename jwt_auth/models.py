@@ -109,3 +109,124 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}:{self.pk}"
+
+
+class Attempt(models.Model):
+    """One register or login attempt, as the protection saw it."""
+
+    class Kind(models.TextChoices):
+        REGISTER = "register", _("Register")
+        LOGIN = "login", _("Login")
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("Success")
+        FAILURE = "failure", _("Failure")
+        OTP_REQUIRED = "otp_required", _("Code required")
+        OTP_FAILED = "otp_failed", _("Code failed")
+        BANNED = "banned", _("Banned")
+        THROTTLED = "throttled", _("Throttled")
+
+    ip = models.CharField(_("IP address or prefix"), max_length=64)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    username = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jwt_attempts",
+    )
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        ordering = ["-created_at"]
+        indexes = [
+            # The sliding-window counts: per address, and per account.
+            models.Index(
+                fields=["ip", "kind", "outcome", "created_at"],
+                name="jwt_auth_attempt_ip_window",
+            ),
+            models.Index(
+                fields=["user", "kind", "outcome", "created_at"],
+                name="jwt_auth_attempt_user_window",
+            ),
+            models.Index(fields=["created_at"], name="jwt_auth_attempt_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.outcome} from {self.ip}"
+
+
+class Ban(models.Model):
+    """An address or IPv6 prefix refused from ``created_at`` until it expires."""
+
+    ip = models.CharField(_("IP address or prefix"), max_length=64)
+    reason = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Empty means until lifted.")
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("ban")
+        verbose_name_plural = _("bans")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["ip", "lifted_at"], name="jwt_auth_ban_ip")]
+
+    def __str__(self) -> str:
+        return self.ip
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.lifted_at is None and (
+            self.expires_at is None or self.expires_at > now
+        )
+
+
+class AddressLock(models.Model):
+    """A row per address, locked to serialise that address's registrations."""
+
+    ip = models.CharField(max_length=64, primary_key=True)
+    locked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("address lock")
+        verbose_name_plural = _("address locks")
+
+    def __str__(self) -> str:
+        return self.ip
+
+
+class Challenge(models.Model):
+    """A one-time code sent to a user; only an HMAC of the code is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("challenge")
+        verbose_name_plural = _("challenges")
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="jwt_auth_challenge_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.created_at:%Y-%m-%d %H:%M:%S}"

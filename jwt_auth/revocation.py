@@ -24,11 +24,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.cache import caches
 from django.db import router
 from django.utils import timezone
 
-from .conf import jwt_settings
+from .conf import get_cache, jwt_settings
 from .errors import TokenInvalid, TokenRevoked
 from .models import Session
 
@@ -46,10 +45,6 @@ def session_key(session_id: Any) -> str:
 
 def user_key(user_id: Any) -> str:
     return f"jwt_auth:user:{user_id}"
-
-
-def _cache():
-    return caches[jwt_settings.CACHE]
 
 
 def _user_fields() -> list[str]:
@@ -77,7 +72,7 @@ def get_session_user(session_id: str, user_id: str) -> Any:
     """Return the user of a live session, or raise ``TokenRevoked``."""
     skey, ukey = session_key(session_id), user_key(user_id)
     try:
-        cached = _cache().get_many([skey, ukey])
+        cached = get_cache().get_many([skey, ukey])
     except Exception:
         logger.warning("Session cache unavailable; reading the database.")
         cached = {}
@@ -128,7 +123,7 @@ def _load_session_user(session_id: str, user_id: str) -> Any:
 
 def _cache_add(entries: dict[str, Any], timeout: int) -> None:
     try:
-        cache = _cache()
+        cache = get_cache()
         for key, value in entries.items():
             cache.add(key, value, timeout)
     except Exception:
@@ -141,7 +136,7 @@ def mark_revoked(session_ids: Iterable[Any]) -> None:
     if not entries:
         return
     try:
-        _cache().set_many(entries, _marker_timeout())
+        get_cache().set_many(entries, _marker_timeout())
     except Exception:
         logger.error(
             "Session cache unavailable; revoked sessions stay cached as live "
@@ -156,9 +151,9 @@ def refresh_user(user_id: Any) -> None:
     user = model._default_manager.only(*_user_fields()).filter(pk=user_id).first()
     try:
         if user is None:
-            _cache().delete(user_key(user_id))
+            get_cache().delete(user_key(user_id))
         else:
-            _cache().set(
+            get_cache().set(
                 user_key(user_id),
                 _user_values(user),
                 int(jwt_settings.SESSION_CACHE_TIMEOUT.total_seconds()),

@@ -12,17 +12,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import accounts, sessions
+from . import accounts, protection, sessions
 from .authentication import JWTAuthentication
-from .errors import InvalidCredentials, exception_handler
+from .clientip import get_client_address
+from .conf import jwt_settings
+from .errors import exception_handler
 from .keys import get_key_set
-from .models import Session
+from .models import Attempt, Session
 from .serializers import (
     LoginSerializer,
     PasswordChangeSerializer,
     RefreshSerializer,
     RegisterSerializer,
 )
+from .throttling import throttle
 
 
 class JWTAuthView(APIView):
@@ -66,8 +69,11 @@ class RegisterView(JWTAuthView):
     serializer_class = RegisterSerializer
 
     def post(self, request: Request) -> Response:
+        # Screened before validation: invalid attempts count toward the
+        # throttle, and a banned address learns nothing about its input.
+        address = protection.screen(request, Attempt.Kind.REGISTER)
         data = self.validated(request)
-        user, issued = accounts.register(**data, request=request)
+        user, issued = accounts.register(**data, request=request, address=address)
         return token_response(issued, user, status.HTTP_201_CREATED)
 
 
@@ -76,11 +82,7 @@ class LoginView(JWTAuthView):
 
     def post(self, request: Request) -> Response:
         data = self.validated(request)
-        user = accounts.check_credentials(data["username"], data["password"])
-        if user is None:
-            accounts.login_failed(data["username"], request=request)
-            raise InvalidCredentials()
-        issued = accounts.login_succeeded(user, request=request)
+        user, issued = accounts.login(**data, request=request)
         return token_response(issued, user)
 
 
@@ -88,6 +90,8 @@ class RefreshView(JWTAuthView):
     serializer_class = RefreshSerializer
 
     def post(self, request: Request) -> Response:
+        if jwt_settings.PROTECTION:
+            throttle(request, "refresh", get_client_address(request).key)
         data = self.validated(request)
         issued = sessions.rotate_refresh_token(data["refresh_token"])
         return token_response(issued)

@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "rest_framework",
+    "django_ratelimit",
     "jwt_auth",
 ]
 
@@ -26,6 +27,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jwt_auth.middleware.BanMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -53,6 +55,13 @@ DATABASES = {
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Every limit counts by the one client address the app decides on.
+RATELIMIT_IP_META_KEY = "jwt_auth.clientip.ratelimit_ip"
+# django-ratelimit wants a cache shared by all processes. This project runs
+# one process on the embedded per-process cache, which serves it; a
+# deployment with several workers points CACHES at Redis instead.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 AUTH_USER_MODEL = os.environ.get("TEST_USER_MODEL", "jwt_auth.User")
 

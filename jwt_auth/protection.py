@@ -1,0 +1,334 @@
+"""IP protection: the attempt log, bans, and the sliding-window limits over it.
+
+Deciding reads the attempt log and bans, which live in the database and are
+exact. The cache only lets the common case skip queries, with the same rule
+as session revocation: readers fill it with ``add``, writers overwrite it
+with ``set`` once their change is committed, so a stale "all clear" never
+outlives a ban or a failure.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+from rest_framework.exceptions import Throttled
+
+from .clientip import ClientAddress, address_key, get_client_address
+from .conf import get_cache, jwt_settings
+from .errors import IPBanned
+from .models import AddressLock, Attempt, Ban
+from .signals import ban_lifted, ip_banned
+from .throttling import throttle
+
+logger = logging.getLogger(__name__)
+
+NOT_BANNED = 0.0
+UNTIL_LIFTED = math.inf
+CLEAN = "clean"
+DIRTY = "dirty"
+FAILED_OUTCOMES = (Attempt.Outcome.FAILURE, Attempt.Outcome.OTP_FAILED)
+
+
+def _ban_key(key: str) -> str:
+    return f"jwt_auth:ban:{key}"
+
+
+def _clean_ip_key(key: str) -> str:
+    return f"jwt_auth:clean:ip:{key}"
+
+
+def _clean_user_key(user_id: Any) -> str:
+    return f"jwt_auth:clean:user:{user_id}"
+
+
+def _seconds(duration: timedelta) -> int:
+    return max(int(duration.total_seconds()), 1)
+
+
+def _cache_call(method: str, *args: Any) -> Any:
+    try:
+        return getattr(get_cache(), method)(*args)
+    except Exception:
+        logger.warning("Protection cache unavailable; reading the database.")
+        return None
+
+
+# Screening a request -------------------------------------------------------
+
+
+def screen(request: Any, kind: str, username: str = "") -> ClientAddress | None:
+    """Refuse a request from an unknown, throttled or banned address.
+
+    Return the client's address, or ``None`` when protection is switched off.
+    """
+    if not jwt_settings.PROTECTION:
+        return None
+    address = get_client_address(request)
+    try:
+        throttle(request, kind, address.key)
+    except Throttled:
+        record(
+            address,
+            kind,
+            Attempt.Outcome.THROTTLED,
+            request=request,
+            username=username,
+        )
+        raise
+    expiry = ban_expiry(address.key)
+    if expiry:
+        record(
+            address, kind, Attempt.Outcome.BANNED, request=request, username=username
+        )
+        raise IPBanned(wait=retry_after(expiry))
+    return address
+
+
+def retry_after(expiry: float) -> int | None:
+    if expiry == UNTIL_LIFTED:
+        return None
+    return max(math.ceil(expiry - timezone.now().timestamp()), 1)
+
+
+def record(
+    address: ClientAddress,
+    kind: str,
+    outcome: str,
+    *,
+    request: Any,
+    username: str = "",
+    user: Any = None,
+) -> Attempt:
+    """Write one row of the attempt log."""
+    return Attempt.objects.create(
+        ip=address.key,
+        kind=kind,
+        outcome=outcome,
+        username=username[:150],
+        user=user,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+        created_at=timezone.now(),
+    )
+
+
+# Bans ----------------------------------------------------------------------
+
+
+def ban_expiry(key: str) -> float:
+    """Return when the ban on ``key`` ends: ``NOT_BANNED``, a timestamp, or
+    ``UNTIL_LIFTED``."""
+    now = timezone.now().timestamp()
+    cached = _cache_call("get", _ban_key(key))
+    if cached is not None:
+        return cached if cached > now else NOT_BANNED
+
+    expiry = _ban_expiry_from_db(key)
+    timeout = _seconds(jwt_settings.SESSION_CACHE_TIMEOUT)
+    if expiry not in (NOT_BANNED, UNTIL_LIFTED):
+        timeout = min(timeout, max(math.ceil(expiry - now), 1))
+    _cache_call("add", _ban_key(key), expiry, timeout)
+    return expiry
+
+
+def _ban_expiry_from_db(key: str) -> float:
+    now = timezone.now()
+    ends = list(
+        Ban.objects.filter(ip=key, lifted_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values_list("expires_at", flat=True)
+    )
+    if not ends:
+        return NOT_BANNED
+    if None in ends:
+        return UNTIL_LIFTED
+    return max(ends).timestamp()
+
+
+def ban(key: str, *, reason: str, duration: timedelta | None) -> Ban:
+    """Ban ``key`` for ``duration`` (``None``: until lifted)."""
+    now = timezone.now()
+    entry = Ban.objects.create(
+        ip=key,
+        reason=reason[:255],
+        created_at=now,
+        expires_at=now + duration if duration else None,
+    )
+    expiry = entry.expires_at.timestamp() if entry.expires_at else UNTIL_LIFTED
+    timeout = _seconds(duration) if duration else None
+
+    def announce() -> None:
+        _cache_call("set", _ban_key(key), expiry, timeout)
+        logger.warning("Address banned.", extra={"ip": key, "reason": reason})
+        ip_banned.send(sender=Ban, ban=entry, reason=reason)
+
+    transaction.on_commit(announce)
+    return entry
+
+
+def normalize_key(value: str) -> str:
+    """Return the ban key for an address or a prefix as an operator types it."""
+    if "/" in value:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    return address_key(value.strip())
+
+
+def lift_bans(queryset: QuerySet, *, lifted_by: Any = None) -> int:
+    """Lift the active bans in ``queryset``; return how many were lifted."""
+    now = timezone.now()
+    with transaction.atomic():
+        keys = set(queryset.filter(lifted_at__isnull=True).values_list("ip", flat=True))
+        lifted = queryset.filter(lifted_at__isnull=True).update(
+            lifted_at=now, lifted_by=lifted_by
+        )
+
+        def announce() -> None:
+            for key in keys:
+                _cache_call("set", _ban_key(key), NOT_BANNED, None)
+                logger.info("Ban lifted.", extra={"ip": key})
+                ban_lifted.send(sender=Ban, ip=key, lifted_by=lifted_by)
+
+        transaction.on_commit(announce)
+    return lifted
+
+
+# Registrations -------------------------------------------------------------
+
+
+def lock_address(key: str) -> None:
+    """Hold ``key``'s lock row until the current transaction ends.
+
+    The first statement writes, so SQLite takes its write lock at once and
+    PostgreSQL locks the row: concurrent registrations from one address
+    queue here, and each sees the ones before it.
+    """
+    now = timezone.now()
+    if AddressLock.objects.filter(ip=key).update(locked_at=now):
+        return
+    try:
+        with transaction.atomic():
+            AddressLock.objects.create(ip=key, locked_at=now)
+    except IntegrityError:
+        AddressLock.objects.filter(ip=key).update(locked_at=now)
+
+
+def admit_registration(address: ClientAddress) -> None:
+    """Lock the address and refuse it if it is banned; call inside a transaction."""
+    lock_address(address.key)
+    expiry = _ban_expiry_from_db(address.key)
+    if expiry:
+        raise IPBanned(wait=retry_after(expiry))
+
+
+def registration_succeeded(address: ClientAddress, user: Any, *, request: Any) -> None:
+    """Log a registration, and ban the address once it reaches the limit.
+
+    Call under ``admit_registration``'s lock, in the same transaction.
+    """
+    record(
+        address,
+        Attempt.Kind.REGISTER,
+        Attempt.Outcome.SUCCESS,
+        request=request,
+        username=user.get_username(),
+        user=user,
+    )
+    now = timezone.now()
+    since = now - jwt_settings.REGISTER_WINDOW
+    last_lift = Ban.objects.filter(ip=address.key).aggregate(Max("lifted_at"))
+    # Registrations before an operator lifted a ban do not count again.
+    if last_lift["lifted_at__max"]:
+        since = max(since, last_lift["lifted_at__max"])
+    count = Attempt.objects.filter(
+        ip=address.key,
+        kind=Attempt.Kind.REGISTER,
+        outcome=Attempt.Outcome.SUCCESS,
+        created_at__gt=since,
+    ).count()
+    if count >= jwt_settings.REGISTER_LIMIT:
+        ban(
+            address.key,
+            reason=f"{count} registrations within {jwt_settings.REGISTER_WINDOW}",
+            duration=jwt_settings.REGISTER_BAN_DURATION,
+        )
+
+
+# Failed logins -------------------------------------------------------------
+
+
+def code_required(address: ClientAddress, user: Any) -> bool:
+    """Return whether a login from ``address`` to ``user`` must carry a code.
+
+    It must once the address, or the account from anywhere, has had too
+    many failed logins within its sliding window.
+    """
+    by_address = Attempt.objects.filter(ip=address.key, kind=Attempt.Kind.LOGIN)
+    if _over_limit(
+        _clean_ip_key(address.key),
+        by_address,
+        jwt_settings.LOGIN_FAILURE_LIMIT,
+        jwt_settings.LOGIN_FAILURE_WINDOW,
+    ):
+        return True
+    if user is None or not jwt_settings.ACCOUNT_FAILURE_LIMIT:
+        return False
+    by_account = Attempt.objects.filter(user=user, kind=Attempt.Kind.LOGIN)
+    return _over_limit(
+        _clean_user_key(user.pk),
+        by_account,
+        jwt_settings.ACCOUNT_FAILURE_LIMIT,
+        jwt_settings.ACCOUNT_FAILURE_WINDOW,
+    )
+
+
+def _over_limit(
+    clean_key: str, attempts: QuerySet, limit: int, window: timedelta
+) -> bool:
+    if _cache_call("get", clean_key) == CLEAN:
+        return False
+    since: datetime = timezone.now() - window
+    recent = attempts.filter(outcome__in=FAILED_OUTCOMES, created_at__gt=since)
+    # Counting stops at the limit, so a flood of failures costs no more.
+    count = len(recent.values_list("pk", flat=True)[:limit])
+    if count == 0:
+        _cache_call("add", clean_key, CLEAN, _seconds(window))
+    return count >= limit
+
+
+def login_failed(
+    address: ClientAddress,
+    outcome: str,
+    *,
+    request: Any,
+    username: str,
+    user: Any = None,
+) -> None:
+    """Log a failed login; the address and account lose their all-clear."""
+    keys = [_clean_ip_key(address.key)]
+    windows = [jwt_settings.LOGIN_FAILURE_WINDOW]
+    if user is not None:
+        keys.append(_clean_user_key(user.pk))
+        windows.append(jwt_settings.ACCOUNT_FAILURE_WINDOW)
+
+    def mark_dirty() -> None:
+        for key, window in zip(keys, windows, strict=True):
+            _cache_call("set", key, DIRTY, _seconds(window))
+
+    # Marked before the write as well as after it, so a crash in between
+    # leaves the cache cautious rather than stale.
+    mark_dirty()
+    record(
+        address,
+        Attempt.Kind.LOGIN,
+        outcome,
+        request=request,
+        username=username,
+        user=user,
+    )
+    transaction.on_commit(mark_dirty)

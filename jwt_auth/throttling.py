@@ -1,0 +1,42 @@
+"""Coarse per-address request rates on the auth endpoints, by django-ratelimit.
+
+These are fixed windows, cheap and approximate: a burst at a window's edge
+can pass up to twice the rate. The exact limits (bans, codes after failed
+logins) are sliding windows over the attempt log, in ``protection``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django_ratelimit.core import get_usage
+from rest_framework.exceptions import Throttled
+
+from .conf import jwt_settings
+
+logger = logging.getLogger(__name__)
+
+
+def throttle(request: Any, scope: str, key: str) -> None:
+    """Count this request against ``scope``'s rate; raise ``Throttled`` past it.
+
+    A cache that cannot be reached lets the request through: these rates
+    are a first line only, and the attempt log still holds the exact limits.
+    """
+    rate = jwt_settings.THROTTLE_RATES.get(scope)
+    if not rate:
+        return
+    try:
+        usage = get_usage(
+            request,
+            group=f"jwt_auth.{scope}",
+            key=lambda group, request: key,
+            rate=rate,
+            increment=True,
+        )
+    except Exception:
+        logger.warning("Rate-limit cache unavailable; %s not throttled.", scope)
+        return
+    if usage and usage["should_limit"]:
+        raise Throttled(wait=max(usage["time_left"], 1))
