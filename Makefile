@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-distributed lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,bench]"
+	$(BIN)/pip install --quiet -e ".[test,bench,postgres,redis,server]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -24,6 +24,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 	TEST_USER_MODEL=auth.User $(BIN)/python -m pytest
+
+# Needs PostgreSQL's and Redis's server binaries on the machine.
+test-distributed: $(STAMP)
+	scripts/test-distributed
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -6,6 +6,8 @@
 
 import os
 
+from example_project.env import cache_from_url, database_from_url
+
 SECRET_KEY = "tests-secret-key-that-is-long-enough-for-hmac-derivation-0123456789"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
@@ -47,20 +49,23 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("TEST_SQLITE_NAME", ":memory:"),
+# DATABASE_URL and REDIS_URL run the same suite on PostgreSQL and Redis.
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
+else:
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
     }
-}
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": cache_from_url(os.environ["REDIS_URL"])}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Every limit counts by the one client address the app decides on.
 RATELIMIT_IP_META_KEY = "jwt_auth.clientip.ratelimit_ip"
-# django-ratelimit wants a cache shared by all processes. This project runs
-# one process on the embedded per-process cache, which serves it; a
-# deployment with several workers points CACHES at Redis instead.
+# django-ratelimit wants a cache shared by all processes. The suite runs in
+# one process, where the embedded per-process cache serves.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 AUTH_USER_MODEL = os.environ.get("TEST_USER_MODEL", "jwt_auth.User")
