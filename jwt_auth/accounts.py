@@ -19,7 +19,6 @@ from .errors import InvalidCredentials, InvalidOTP, IPBanned, OTPRequired
 from .models import Attempt, Session
 from .sessions import IssuedTokens, revoke_user_sessions, start_session
 from .signals import login_failed, otp_required, user_registered
-from .throttling import throttle
 
 logger = logging.getLogger(__name__)
 
@@ -151,17 +150,20 @@ def check_credentials(identifier: str, password: str) -> Any | None:
 
 
 def login(
-    *, username: str, password: str, otp: str | None = None, request: Any
+    *,
+    username: str,
+    password: str,
+    otp: str | None = None,
+    request: Any,
+    address: ClientAddress | None = None,
 ) -> tuple[Any, IssuedTokens]:
-    """Check a login through the protection and return its user and tokens.
+    """Check a login and return its user and tokens.
 
-    Once a code is required, every failure answers alike, whether the
-    password or the code was wrong, so the code step is no password oracle.
+    ``address`` is the client's, as ``protection.screen`` admitted it, or
+    ``None`` when protection is off. Once a code is required, every failure
+    answers alike, whether the password or the code was wrong, so the code
+    step is no password oracle.
     """
-    address = protection.screen(request, Attempt.Kind.LOGIN, username)
-    if address is not None and otp is not None:
-        throttle(request, "otp", address.key)
-
     user = find_user(username)
     correct = password_matches(user, password)
 

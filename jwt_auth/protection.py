@@ -63,9 +63,12 @@ def _cache_call(method: str, *args: Any) -> Any:
 # Screening a request -------------------------------------------------------
 
 
-def screen(request: Any, kind: str, username: str = "") -> ClientAddress | None:
+def screen(
+    request: Any, kind: str, username: str = "", *, code_given: bool = False
+) -> ClientAddress | None:
     """Refuse a request from an unknown, throttled or banned address.
 
+    A login that carries a code also counts against the ``otp`` rate.
     Return the client's address, or ``None`` when protection is switched off.
     """
     if not jwt_settings.PROTECTION:
@@ -73,6 +76,8 @@ def screen(request: Any, kind: str, username: str = "") -> ClientAddress | None:
     address = get_client_address(request)
     try:
         throttle(request, kind, address.key)
+        if code_given:
+            throttle(request, "otp", address.key)
     except Throttled:
         record(
             address,

@@ -16,8 +16,17 @@ MAX_PASSWORD_LENGTH = 1024
 MAX_IDENTIFIER_LENGTH = 254
 
 
+class TextField(serializers.CharField):
+    """A ``CharField`` that refuses numbers rather than turning them into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _password_field() -> serializers.CharField:
-    return serializers.CharField(
+    return TextField(
         max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False, write_only=True
     )
 
@@ -25,7 +34,7 @@ def _password_field() -> serializers.CharField:
 def _username_field() -> serializers.CharField:
     model = get_user_model()
     field = model._meta.get_field(model.USERNAME_FIELD)
-    return serializers.CharField(
+    return TextField(
         max_length=field.max_length or MAX_IDENTIFIER_LENGTH,
         validators=[v for v in field.validators],
     )
@@ -64,13 +73,13 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=MAX_IDENTIFIER_LENGTH)
+    username = TextField(max_length=MAX_IDENTIFIER_LENGTH)
     password = _password_field()
-    otp = serializers.CharField(max_length=16, required=False, allow_blank=False)
+    otp = TextField(max_length=16, required=False, allow_blank=False)
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=MAX_REFRESH_TOKEN_LENGTH)
+    refresh_token = TextField(max_length=MAX_REFRESH_TOKEN_LENGTH)
 
 
 class PasswordChangeSerializer(serializers.Serializer):

@@ -13,9 +13,16 @@ from typing import Any
 from django_ratelimit.core import get_usage
 from rest_framework.exceptions import Throttled
 
-from .conf import jwt_settings
+from .conf import DEFAULTS, jwt_settings
 
 logger = logging.getLogger(__name__)
+
+
+def _rate(scope: str) -> str | None:
+    # A scope left out of the setting keeps its default; only an explicit
+    # None switches it off, so naming one rate cannot drop the others.
+    rates = jwt_settings.THROTTLE_RATES
+    return rates[scope] if scope in rates else DEFAULTS["THROTTLE_RATES"].get(scope)
 
 
 def throttle(request: Any, scope: str, key: str) -> None:
@@ -24,7 +31,7 @@ def throttle(request: Any, scope: str, key: str) -> None:
     A cache that cannot be reached lets the request through: these rates
     are a first line only, and the attempt log still holds the exact limits.
     """
-    rate = jwt_settings.THROTTLE_RATES.get(scope)
+    rate = _rate(scope)
     if not rate:
         return
     try:
