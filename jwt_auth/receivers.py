@@ -10,7 +10,7 @@ from django.db.models.signals import post_delete, post_save
 
 from .models import Session
 from .revocation import mark_revoked, refresh_user
-from .sessions import revoke_user_sessions
+from .sessions import revoke_sessions
 
 # Fields whose change does not alter what a request may do.
 _HARMLESS_FIELDS = frozenset({"last_login"})
@@ -24,7 +24,11 @@ def user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None
     if update_fields and set(update_fields) <= _HARMLESS_FIELDS:
         return
     if not instance.is_active:
-        revoke_user_sessions(instance, Session.RevokeReason.DEACTIVATED)
+        revoke_sessions(
+            Session.objects.filter(user=instance),
+            Session.RevokeReason.DEACTIVATED,
+            strict=False,
+        )
     user_id = instance.pk
     transaction.on_commit(lambda: refresh_user(user_id))
 

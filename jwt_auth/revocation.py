@@ -17,6 +17,7 @@ do not, which is why the system checks warn about such a cache.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Iterable
@@ -28,7 +29,7 @@ from django.db import router
 from django.utils import timezone
 
 from .conf import get_cache, jwt_settings
-from .errors import TokenInvalid, TokenRevoked
+from .errors import ServiceUnavailable, TokenInvalid, TokenRevoked
 from .models import Session
 
 logger = logging.getLogger(__name__)
@@ -47,16 +48,22 @@ def user_key(user_id: Any) -> str:
     return f"jwt_auth:user:{user_id}"
 
 
-def _user_fields() -> list[str]:
+@functools.cache
+def _cached_fields(model: type) -> tuple[str, ...]:
     # The password hash never leaves the database: it is left deferred, so
     # a view that saves the cached user cannot overwrite it either.
-    model = get_user_model()
-    return [f.attname for f in model._meta.concrete_fields if f.attname != "password"]
+    return tuple(
+        f.attname for f in model._meta.concrete_fields if f.attname != "password"
+    )
+
+
+def _user_fields() -> tuple[str, ...]:
+    return _cached_fields(get_user_model())
 
 
 def _user_from_values(values: tuple) -> Any:
     model = get_user_model()
-    return model.from_db(router.db_for_read(model), _user_fields(), values)
+    return model.from_db(router.db_for_read(model), _cached_fields(model), values)
 
 
 def _user_values(user: Any) -> tuple:
@@ -130,8 +137,13 @@ def _cache_add(entries: dict[str, Any], timeout: int) -> None:
         logger.warning("Session cache unavailable; state not cached.")
 
 
-def mark_revoked(session_ids: Iterable[Any]) -> None:
-    """Record in the cache that these sessions are revoked."""
+def mark_revoked(session_ids: Iterable[Any], *, strict: bool = False) -> None:
+    """Record in the cache that these sessions are revoked.
+
+    With ``strict``, a cache that cannot be written raises
+    ``ServiceUnavailable``, so the caller can abandon the revocation rather
+    than leave a "live" entry behind to outlast it.
+    """
     entries = {session_key(sid): REVOKED for sid in session_ids}
     if not entries:
         return
@@ -139,10 +151,11 @@ def mark_revoked(session_ids: Iterable[Any]) -> None:
         get_cache().set_many(entries, _marker_timeout())
     except Exception:
         logger.error(
-            "Session cache unavailable; revoked sessions stay cached as live "
-            "until their entries expire.",
+            "Session cache unavailable; revoked sessions not marked.",
             extra={"session_count": len(entries)},
         )
+        if strict:
+            raise ServiceUnavailable() from None
 
 
 def refresh_user(user_id: Any) -> None:

@@ -127,8 +127,12 @@ def _handle_unusable(token_hash: str, now) -> None:
         return  # A client racing itself; the loser simply gets no tokens.
 
     session = token.session
+    # Not strict: a thief's refresh token must die even while the cache is
+    # down; the session's access tokens then end at expiry at the latest.
     revoked = revoke_sessions(
-        Session.objects.filter(pk=session.pk), Session.RevokeReason.REUSE_DETECTED
+        Session.objects.filter(pk=session.pk),
+        Session.RevokeReason.REUSE_DETECTED,
+        strict=False,
     )
     if revoked:
         logger.warning(
@@ -138,11 +142,16 @@ def _handle_unusable(token_hash: str, now) -> None:
         refresh_token_reused.send(sender=Session, session=session, user=session.user)
 
 
-def revoke_sessions(queryset: QuerySet, reason: str) -> list[Any]:
+def revoke_sessions(
+    queryset: QuerySet, reason: str, *, strict: bool = True
+) -> list[Any]:
     """Revoke the live sessions in ``queryset``; return the ids revoked.
 
     Their access tokens fail from the next request on, in every process that
-    shares the cache.
+    shares the cache. With ``strict``, the cache is marked before the
+    transaction commits, and a cache that cannot be written abandons the
+    revocation with ``ServiceUnavailable``: a revocation the cache missed
+    could be undone by a stale entry when the cache comes back.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -157,6 +166,10 @@ def revoke_sessions(queryset: QuerySet, reason: str) -> list[Any]:
             )
         )
         ids = [pk for pk, _ in revoked]
+        if strict:
+            mark_revoked(ids, strict=True)
+        # Again once committed: a request that read the session as live just
+        # before the commit may have cached it since the first mark.
         transaction.on_commit(lambda: mark_revoked(ids))
 
     for user_id in {user_id for _, user_id in revoked}:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -22,6 +22,47 @@ ACCEPTED_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "iss")
 
 _decoder = jwt.PyJWT()
+
+
+@dataclass(frozen=True)
+class ClaimChecks:
+    """What ``verify`` asks of every access token, read from the settings."""
+
+    required: tuple[str, ...]
+    issuer: str
+    audience: str | list[str] | None
+    leeway: timedelta
+    max_length: int
+
+
+_claim_checks: ClaimChecks | None = None
+
+
+def get_claim_checks() -> ClaimChecks:
+    """Return the claim checks for the current settings, read once.
+
+    Every request verifies a token, so the settings are not looked up again
+    per request; a change of ``JWT_AUTH`` drops them like the key set.
+    """
+    global _claim_checks
+    if _claim_checks is None:
+        audience = jwt_settings.AUDIENCE
+        _claim_checks = ClaimChecks(
+            required=REQUIRED_CLAIMS + ("aud",) if audience else REQUIRED_CLAIMS,
+            issuer=jwt_settings.ISSUER,
+            audience=audience,
+            leeway=jwt_settings.LEEWAY,
+            max_length=jwt_settings.MAX_TOKEN_LENGTH,
+        )
+    return _claim_checks
+
+
+def _forget_claim_checks() -> None:
+    global _claim_checks
+    _claim_checks = None
+
+
+jwt_settings.on_reload(_forget_claim_checks)
 
 
 @dataclass(frozen=True)
@@ -99,21 +140,20 @@ class AccessTokenVerifier:
 
     def verify(self, raw: str) -> AccessToken:
         """Return the verified token, or raise a ``BearerError``."""
-        if len(raw) > jwt_settings.MAX_TOKEN_LENGTH:
+        checks = get_claim_checks()
+        if len(raw) > checks.max_length:
             raise TokenInvalid()
 
         key, kid = self.get_key(raw)
-        audience = jwt_settings.AUDIENCE
-        required = REQUIRED_CLAIMS + ("aud",) if audience else REQUIRED_CLAIMS
         try:
             decoded = _decoder.decode_complete(
                 raw,
                 key=key,
                 algorithms=[key.algorithm_name],
-                options={"require": required},
-                issuer=jwt_settings.ISSUER,
-                audience=audience,
-                leeway=jwt_settings.LEEWAY,
+                options={"require": checks.required},
+                issuer=checks.issuer,
+                audience=checks.audience,
+                leeway=checks.leeway,
             )
         except jwt.ExpiredSignatureError:
             raise TokenExpired() from None
