@@ -44,6 +44,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
         if user[name] is not None:
             errors.extend(_check_duration(name, user[name]))
     errors.extend(_check_protection(user))
+    errors.extend(_check_single_sign_on(user))
 
     algorithm = user.get("ALGORITHM", DEFAULTS["ALGORITHM"])
     if algorithm not in ALLOWED_ALGORITHMS:
@@ -89,7 +90,9 @@ def _check_protection(user: dict[str, Any]) -> list:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             errors.append(_protection_error(f"{name} must be a positive integer."))
-    if not 4 <= user.get("OTP_LENGTH", DEFAULTS["OTP_LENGTH"]) <= 10:
+    length = user.get("OTP_LENGTH", DEFAULTS["OTP_LENGTH"])
+    # A length that is no integer at all was reported with the counts above.
+    if _is_int(length) and not 4 <= length <= 10:
         errors.append(_protection_error("OTP_LENGTH must be from 4 to 10."))
 
     prefix = user.get("IPV6_PREFIX", DEFAULTS["IPV6_PREFIX"])
@@ -100,7 +103,12 @@ def _check_protection(user: dict[str, Any]) -> list:
     ):
         errors.append(_protection_error("IPV6_PREFIX must be from 1 to 128."))
 
-    for cidr in user.get("TRUSTED_PROXIES", []):
+    proxies = user.get("TRUSTED_PROXIES", [])
+    if not isinstance(proxies, (list, tuple)):
+        # A bare string would be read one character at a time.
+        errors.append(_protection_error("TRUSTED_PROXIES must be a list of CIDRs."))
+        proxies = []
+    for cidr in proxies:
         try:
             ipaddress.ip_network(cidr, strict=False)
         except (TypeError, ValueError):
@@ -119,13 +127,48 @@ def _check_protection(user: dict[str, Any]) -> list:
     return errors
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_single_sign_on(user: dict[str, Any]) -> list:
+    errors = []
+    url = user.get("JWKS_URL")
+    if url is not None and not (
+        isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+    ):
+        errors.append(
+            Error("JWT_AUTH JWKS_URL must be an http(s) URL.", id="jwt_auth.E009")
+        )
+    clients = user.get("INTROSPECTION_CLIENTS", {})
+    if not isinstance(clients, dict) or not all(
+        isinstance(client_id, str) and isinstance(secret, str) and secret
+        for client_id, secret in clients.items()
+    ):
+        errors.append(
+            Error(
+                "JWT_AUTH INTROSPECTION_CLIENTS must map client ids to secrets.",
+                hint='For example {"billing": os.environ["BILLING_SECRET"]}.',
+                id="jwt_auth.E009",
+            )
+        )
+    return errors
+
+
 def _valid_rate(rate: Any) -> bool:
     """Return whether ``rate`` reads as django-ratelimit's "N/unit"."""
     if not isinstance(rate, str) or "/" not in rate:
         return False
     count, _, period = rate.partition("/")
     unit = period.lstrip("0123456789")
-    return count.isdigit() and int(count) > 0 and unit in ("s", "m", "h", "d")
+    # "5/0m" would be a window of no length, which divides by zero.
+    multiple = period[: len(period) - len(unit)]
+    return (
+        count.isdigit()
+        and int(count) > 0
+        and unit in ("s", "m", "h", "d")
+        and (not multiple or int(multiple) > 0)
+    )
 
 
 def _check_keys(algorithm: str, entries: Any) -> list:

@@ -50,6 +50,13 @@ DEFAULTS: dict[str, Any] = {
         "otp": "10/m",
     },
     "ATTEMPT_RETENTION": timedelta(days=30),
+    # Resource servers: where the issuer's public keys are read from.
+    "JWKS_URL": None,
+    "JWKS_TIMEOUT": timedelta(seconds=2),
+    "JWKS_CACHE_LIFETIME": timedelta(minutes=5),
+    "JWKS_REFETCH_INTERVAL": timedelta(seconds=30),
+    # Introspection: client id -> secret of the services that may ask.
+    "INTROSPECTION_CLIENTS": {},
 }
 
 # Settings whose values are dotted paths, imported on first use.
@@ -69,6 +76,9 @@ DURATIONS = frozenset(
         "OTP_TTL",
         "OTP_RESEND_COOLDOWN",
         "ATTEMPT_RETENTION",
+        "JWKS_TIMEOUT",
+        "JWKS_CACHE_LIFETIME",
+        "JWKS_REFETCH_INTERVAL",
     }
 )
 

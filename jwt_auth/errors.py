@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +35,12 @@ class ServiceUnavailable(APIError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "service_unavailable"
     default_detail = _("The service is temporarily unavailable. Try again shortly.")
+
+
+class RequestTooLarge(APIError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = _("The request body is too large.")
 
 
 class OTPRequired(APIError):
@@ -67,6 +73,35 @@ class ClientIPUnknown(APIError):
     status_code = status.HTTP_403_FORBIDDEN
     default_code = "client_ip_unknown"
     default_detail = _("The client's address could not be determined.")
+
+
+class KeysUnavailable(APIError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "keys_unavailable"
+    default_detail = _(
+        "The issuer's keys could not be obtained, so no token can be verified. "
+        "Try again shortly."
+    )
+
+    def __init__(self, wait: int | None = None) -> None:
+        super().__init__()
+        # DRF turns ``wait`` into a Retry-After header.
+        self.wait = wait
+
+
+class InvalidClient(exceptions.AuthenticationFailed):
+    """Failed client authentication at an endpoint for other services."""
+
+    default_code = "invalid_client"
+    default_detail = _("Client authentication failed.")
+
+
+class IntrospectionForbidden(APIError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "introspection_forbidden"
+    default_detail = _(
+        "Only introspection clients and staff users may introspect tokens."
+    )
 
 
 class BearerError(exceptions.AuthenticationFailed):
@@ -127,6 +162,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("Database unavailable: %s", type(exc).__name__)
         exc = ServiceUnavailable()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
-from jwt import PyJWK
-from jwt.algorithms import get_default_algorithms
+from jwt import InvalidKeyError, PyJWK
+from jwt.algorithms import HMACAlgorithm, get_default_algorithms
 
 from .conf import jwt_settings
 
@@ -62,9 +62,34 @@ def derive_hmac_secret(secret_key: str) -> bytes:
     ).digest()
 
 
+class _CheckedSecretHMAC(HMACAlgorithm):
+    """HMAC over one configured secret, checked once instead of per token.
+
+    PyJWT prepares the key of every token it verifies; for an HMAC secret
+    that means trying to parse it as a PEM, SSH and DER key, a sizeable share
+    of the cost of a decode. The secret of a configured key never changes,
+    so it is checked here once; any other key is still checked every time.
+    """
+
+    def __init__(self, hash_alg: Any, secret: bytes) -> None:
+        super().__init__(hash_alg)
+        self.secret = super().prepare_key(secret)
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        if key is self.secret:
+            return key
+        return super().prepare_key(key)
+
+
 def _hmac_key(secret: bytes, algorithm: str, kid: str | None) -> Key:
     kid = kid or "hs-" + hashlib.sha256(secret).hexdigest()[:16]
     jwk = PyJWK({"kty": "oct", "k": _b64url(secret)}, algorithm=algorithm)
+    try:
+        jwk.Algorithm = _CheckedSecretHMAC(jwk.Algorithm.hash_alg, jwk.key)
+    except InvalidKeyError:
+        raise KeyConfigurationError(
+            "An HMAC key must be a secret, not a PEM, SSH or DER key."
+        ) from None
     return Key(kid=kid, algorithm=algorithm, verifying=jwk, signing=secret)
 
 
@@ -118,14 +143,20 @@ def _asymmetric_key(entry: dict[str, Any], algorithm: str) -> Key:
 
 
 class KeySet:
-    """The configured keys: the first signs, every one verifies."""
+    """The configured keys: the first signs, every one verifies.
 
-    def __init__(self, algorithm: str, entries: list[dict[str, Any]]) -> None:
+    A resource server, which only verifies, passes ``signs=False`` and may
+    then hold public keys alone; an issuer's first key must always sign.
+    """
+
+    def __init__(
+        self, algorithm: str, entries: list[dict[str, Any]], *, signs: bool = True
+    ) -> None:
         if algorithm not in ALLOWED_ALGORITHMS:
             raise KeyConfigurationError(f"Algorithm {algorithm!r} is not allowed.")
         self.algorithm = algorithm
         self.keys = self._load(algorithm, entries)
-        if self.keys[0].signing is None:
+        if signs and self.keys[0].signing is None:
             raise KeyConfigurationError("The first key must be able to sign.")
         kids = [key.kid for key in self.keys]
         if len(set(kids)) != len(kids):

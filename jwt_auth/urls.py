@@ -15,4 +15,5 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("password/", views.PasswordChangeView.as_view(), name="password"),
     path("jwks/", views.JWKSView.as_view(), name="jwks"),
+    path("introspect/", views.IntrospectView.as_view(), name="introspect"),
 ]

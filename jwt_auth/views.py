@@ -1,18 +1,18 @@
-"""The HTTP API: thin views over the accounts, sessions and keys modules."""
+"""The HTTP API: thin views over the accounts, sessions, keys and introspection."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework import status
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import accounts, protection, sessions
+from . import accounts, introspection, protection, sessions
 from .authentication import JWTAuthentication
 from .clientip import get_client_address
 from .conf import jwt_settings
@@ -54,6 +54,13 @@ class BearerView(JWTAuthView):
     permission_classes = [IsAuthenticated]
 
 
+def _submitted(request: Request, name: str) -> str:
+    """Return a field of the body as sent, before validation, for the log."""
+    data = request.data
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 def token_response(
     issued: sessions.IssuedTokens, user: Any = None, status_code: int = 200
 ) -> Response:
@@ -67,11 +74,14 @@ def token_response(
 
 class RegisterView(JWTAuthView):
     serializer_class = RegisterSerializer
+    screens_bans = True
 
     def post(self, request: Request) -> Response:
         # Screened before validation: invalid attempts count toward the
         # throttle, and a banned address learns nothing about its input.
-        address = protection.screen(request, Attempt.Kind.REGISTER)
+        address = protection.screen(
+            request, Attempt.Kind.REGISTER, _submitted(request, "username")
+        )
         data = self.validated(request)
         user, issued = accounts.register(**data, request=request, address=address)
         return token_response(issued, user, status.HTTP_201_CREATED)
@@ -79,10 +89,17 @@ class RegisterView(JWTAuthView):
 
 class LoginView(JWTAuthView):
     serializer_class = LoginSerializer
+    screens_bans = True
 
     def post(self, request: Request) -> Response:
+        address = protection.screen(
+            request,
+            Attempt.Kind.LOGIN,
+            _submitted(request, "username"),
+            code_given=_submitted(request, "otp") != "",
+        )
         data = self.validated(request)
-        user, issued = accounts.login(**data, request=request)
+        user, issued = accounts.login(**data, request=request, address=address)
         return token_response(issued, user)
 
 
@@ -131,3 +148,26 @@ class JWKSView(JWTAuthView):
         # Public keys change only on a deploy; let resource servers cache them.
         headers = {"Cache-Control": "public, max-age=300"}
         return Response(get_key_set().jwks, headers=headers)
+
+
+class IntrospectView(JWTAuthView):
+    """Token introspection (RFC 7662) for services that must see revocations."""
+
+    # RFC 7662 posts a form; JSON is accepted as everywhere else in the API.
+    parser_classes = [FormParser, JSONParser]
+    authentication_classes = [introspection.ClientAuthentication, JWTAuthentication]
+    permission_classes = [introspection.MayIntrospect]
+
+    def post(self, request: Request) -> Response:
+        raw = introspection.token_parameter(request.data)
+        return Response(introspection.introspect(raw))
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # An answer about a credential, which a revocation changes: errors
+        # included, nothing here may be stored.
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response

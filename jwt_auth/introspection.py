@@ -1,0 +1,136 @@
+"""Token introspection (RFC 7662): who may ask the issuer, and what it answers.
+
+A resource server that verifies tokens with the JWKS alone sees a revocation
+only at expiry; one that asks here sees it on the next request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from typing import Any
+from urllib.parse import unquote_plus
+
+from django.utils.crypto import constant_time_compare
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from .clientip import get_client_ip
+from .conf import jwt_settings
+from .errors import BearerError, IntrospectionForbidden, InvalidClient
+from .revocation import get_session_user
+from .tokens import verify_access_token
+
+logger = logging.getLogger(__name__)
+
+# Compared against when the client id is unknown, so that answer takes as
+# long as a known client's with a wrong secret.
+_NO_SECRET = "-" * 64
+
+
+class IntrospectionClient:
+    """A service that authenticated with its client id and secret; not a user."""
+
+    is_active = True
+    is_anonymous = False
+    is_authenticated = True
+    is_staff = False
+
+    def __init__(self, client_id: str) -> None:
+        self.client_id = client_id
+
+    def __str__(self) -> str:
+        return self.client_id
+
+
+def check_client(client_id: str, secret: str) -> bool:
+    """Return whether ``secret`` is the one configured for ``client_id``."""
+    expected = jwt_settings.INTROSPECTION_CLIENTS.get(client_id)
+    known = isinstance(expected, str) and expected != ""
+    matches = constant_time_compare(secret, expected if known else _NO_SECRET)
+    return known and matches
+
+
+class ClientAuthentication(BaseAuthentication):
+    """Authenticate a service by HTTP Basic client id and secret.
+
+    Both are form-encoded before they are joined, as RFC 6749 (section
+    2.3.1) says; a secret of URL-safe characters reads the same either way.
+    """
+
+    def authenticate(self, request: Request) -> tuple[IntrospectionClient, None] | None:
+        scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(
+            " "
+        )
+        if scheme.lower() != "basic":
+            return None
+
+        client_id, secret = self.get_credentials(credentials.strip())
+        if not check_client(client_id, secret):
+            logger.warning(
+                "Introspection client authentication failed.",
+                extra={"client_id": client_id[:100], "ip": get_client_ip(request)},
+            )
+            raise InvalidClient()
+        return IntrospectionClient(client_id), None
+
+    def get_credentials(self, credentials: str) -> tuple[str, str]:
+        """Return the client id and secret of a Basic credential."""
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise InvalidClient() from None
+        client_id, colon, secret = decoded.partition(":")
+        if not colon:
+            raise InvalidClient()
+        return unquote_plus(client_id), unquote_plus(secret)
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'Basic realm="{jwt_settings.AUTH_HEADER_REALM}"'
+
+
+class MayIntrospect(BasePermission):
+    """Let introspection clients and active staff users introspect."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        caller = request.user
+        if isinstance(caller, IntrospectionClient):
+            return True
+        if not (caller and caller.is_authenticated):
+            return False  # DRF answers 401 with the Basic challenge.
+        if caller.is_active and caller.is_staff:
+            return True
+        raise IntrospectionForbidden()
+
+
+def token_parameter(data: Any) -> Any:
+    """Return the ``token`` parameter of a form or JSON body, if there is one."""
+    return data.get("token") if hasattr(data, "get") else None
+
+
+def introspect(raw: Any) -> dict[str, Any]:
+    """Return what RFC 7662 answers about ``raw``.
+
+    An active access token is one whose signature and claims verify and whose
+    session is still live; the answer carries its claims. Anything else is
+    ``{"active": false}`` and nothing more, so a caller cannot tell a forged
+    token from an expired or a revoked one. Refresh tokens are never active
+    here: they are for the client alone.
+    """
+    if not isinstance(raw, str) or not raw:
+        return {"active": False}
+    try:
+        token = verify_access_token(raw)
+        if not isinstance(token.session_id, str):
+            return {"active": False}
+        user = get_session_user(token.session_id, token.user_id)
+    except BearerError:
+        return {"active": False}
+    return {
+        "active": True,
+        **token.claims,
+        "token_type": "Bearer",
+        "username": user.get_username(),
+    }
