@@ -152,10 +152,16 @@ def test_a_cache_alias_missing_from_caches_is_an_error():
     assert "sessions" in messages[0].msg
 
 
-def test_a_per_process_cache_is_warned_about():
-    assert settings.CACHES["default"]["BACKEND"] == LOCMEM
+def per_process_cache():
+    caches = {**settings.CACHES, "local": {"BACKEND": LOCMEM}}
+    return override_settings(
+        CACHES=caches, JWT_AUTH={**settings.JWT_AUTH, "CACHE": "local"}
+    )
 
-    assert ids(check_cache_is_shared()) == ["jwt_auth.W001"]
+
+def test_a_per_process_cache_is_warned_about():
+    with per_process_cache():
+        assert ids(check_cache_is_shared()) == ["jwt_auth.W001"]
 
 
 def test_a_shared_cache_is_not_warned_about():
@@ -169,8 +175,9 @@ def test_a_shared_cache_is_not_warned_about():
 
 
 def test_the_per_process_cache_warning_is_a_deployment_check():
-    assert "jwt_auth.W001" not in ids(run_checks())
-    assert "jwt_auth.W001" in ids(run_checks(include_deployment_checks=True))
+    with per_process_cache():
+        assert "jwt_auth.W001" not in ids(run_checks())
+        assert "jwt_auth.W001" in ids(run_checks(include_deployment_checks=True))
 
 
 # Settings follow override_settings at once.
