@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,9 +17,9 @@ Section = Callable[[Environment], None]
 def sections() -> list[Section]:
     """Return the sections to run, in order; each prints its own figures."""
     # Imported here: the sections import models, which needs Django set up.
-    from . import auth
+    from . import attempt_log, auth, login
 
-    return [auth.section]
+    return [auth.section, login.section, attempt_log.section]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
             print(describe(env))
             for section in sections():
                 print()
-                section(env)
+                try:
+                    section(env)
+                except Exception:
+                    # One broken section must not hide the figures of the rest.
+                    traceback.print_exc(file=sys.stdout)
         finally:
             tear_down()
     return 0

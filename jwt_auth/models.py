@@ -136,6 +136,9 @@ class Attempt(models.Model):
         null=True,
         blank=True,
         related_name="jwt_attempts",
+        # jwt_auth_attempt_user_window starts with the user: a second index
+        # would only cost a write on every attempt.
+        db_index=False,
     )
     user_agent = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
