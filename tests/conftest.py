@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.dispatch import Signal
 from rest_framework.test import APIClient
 
-PASSWORD = "correct horse battery staple"
+from .helpers import PASSWORD, START, login
 
 
 @pytest.fixture(autouse=True)
@@ -36,12 +40,6 @@ def user(db) -> Any:
     )
 
 
-def login(client: APIClient, username: str = "alice", password: str = PASSWORD):
-    return client.post(
-        "/auth/login/", {"username": username, "password": password}, format="json"
-    )
-
-
 @pytest.fixture
 def tokens(client, user) -> dict[str, Any]:
     """A fresh token response for ``user``."""
@@ -50,5 +48,24 @@ def tokens(client, user) -> dict[str, Any]:
     return response.json()
 
 
-def bearer(access_token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {access_token}"}
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    """Time frozen at ``START``; move it with ``clock.shift``."""
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def received() -> Iterator[Callable[[Signal], mock.Mock]]:
+    """Connect a mock to a signal for the rest of the test; return the mock."""
+    connected = []
+
+    def connect(signal: Signal) -> mock.Mock:
+        receiver = mock.Mock()
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+        return receiver
+
+    yield connect
+    for signal, receiver in connected:
+        signal.disconnect(receiver)

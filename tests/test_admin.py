@@ -10,7 +10,7 @@ from django.test import Client
 from jwt_auth.models import Session
 from jwt_auth.sessions import hash_refresh_token
 
-from .conftest import PASSWORD, bearer, login
+from .helpers import PASSWORD, bearer, login, refresh
 
 SESSIONS = "/admin/jwt_auth/session/"
 
@@ -77,12 +77,6 @@ def revoke(admin_client, sessions):
 def session_of(refresh_token: str) -> Session:
     return Session.objects.get(
         refresh_tokens__token_hash=hash_refresh_token(refresh_token)
-    )
-
-
-def refresh(client, refresh_token: str):
-    return client.post(
-        "/auth/refresh/", {"refresh_token": refresh_token}, format="json"
     )
 
 

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 
 from jwt_auth.models import Session
 
-from .conftest import PASSWORD, bearer, login
+from .helpers import PASSWORD, bearer, login
 
 auth_user_only = pytest.mark.skipif(
     settings.AUTH_USER_MODEL != "auth.User",
@@ -33,22 +33,6 @@ def hashed() -> list[str]:
 
     with mock.patch.object(MD5PasswordHasher, "encode", encode):
         yield calls
-
-
-@pytest.fixture
-def received():
-    """Connect a mock to a signal for the rest of the test; return the mock."""
-    connected = []
-
-    def connect(signal):
-        receiver = mock.Mock()
-        signal.connect(receiver, weak=False)
-        connected.append((signal, receiver))
-        return receiver
-
-    yield connect
-    for signal, receiver in connected:
-        signal.disconnect(receiver)
 
 
 def test_login_by_username_answers_with_a_token_response(client, user):

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from jwt_auth.models import Session
 
-from .conftest import PASSWORD, bearer, login
+from .helpers import PASSWORD, bearer, login, me
 
 LOGOUT = "/auth/logout/"
 LOGOUT_ALL = "/auth/logout/all/"
@@ -19,10 +19,6 @@ committed = pytest.mark.django_db(transaction=True)
 
 def logout(client, refresh_token: str):
     return client.post(LOGOUT, {"refresh_token": refresh_token}, format="json")
-
-
-def me(client, access_token: str):
-    return client.get("/auth/me/", **bearer(access_token))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from jwt_auth.models import Session
 
-from .conftest import PASSWORD, bearer, login
+from .helpers import PASSWORD, bearer, login, me, refresh
 
 CHANGE = "/auth/password/"
 NEW_PASSWORD = "a different long passphrase"
@@ -21,16 +21,6 @@ def change_password(client, access_token: str, old: str, new: str):
         format="json",
         **bearer(access_token),
     )
-
-
-def refresh(client, refresh_token: str):
-    return client.post(
-        "/auth/refresh/", {"refresh_token": refresh_token}, format="json"
-    )
-
-
-def me(client, access_token: str):
-    return client.get("/auth/me/", **bearer(access_token))
 
 
 def test_password_change_answers_with_a_fresh_token_response(client, tokens):

@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from unittest import mock
 
 import pytest
-import time_machine
-from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
@@ -18,30 +16,15 @@ from jwt_auth.conf import jwt_settings
 from jwt_auth.models import RefreshToken, Session
 from jwt_auth.signals import refresh_token_reused
 
-from .conftest import bearer, login
-
-REFRESH = "/auth/refresh/"
-START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
-
-
-def refresh(client, refresh_token: str):
-    return client.post(REFRESH, {"refresh_token": refresh_token}, format="json")
+from .helpers import bearer, jwt_auth, login, refresh
 
 
 def with_grace(grace: timedelta) -> override_settings:
-    return override_settings(
-        JWT_AUTH={**settings.JWT_AUTH, "REFRESH_TOKEN_REUSE_GRACE": grace}
-    )
+    return jwt_auth(REFRESH_TOKEN_REUSE_GRACE=grace)
 
 
 def lifetime(name: str) -> timedelta:
     return getattr(jwt_settings, name)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def test_refresh_answers_with_a_new_token_response(client, tokens):

@@ -13,6 +13,8 @@ from django.test import override_settings
 from jwt_auth.models import Session
 from jwt_auth.signals import user_registered
 
+from .helpers import user_count
+
 REGISTER = "/auth/register/"
 NEW_PASSWORD = "a long and unusual passphrase"
 
@@ -25,10 +27,6 @@ def register(client, **fields):
         **fields,
     }
     return client.post(REGISTER, body, format="json")
-
-
-def user_count() -> int:
-    return get_user_model()._default_manager.count()
 
 
 @pytest.mark.django_db

@@ -15,7 +15,7 @@ from rest_framework.test import APIRequestFactory
 from jwt_auth.authentication import JWTAuthentication
 from jwt_auth.tokens import AccessToken
 
-from .conftest import bearer
+from .helpers import bearer
 
 HELLO = "/api/hello/"
 

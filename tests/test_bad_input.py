@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 
 from jwt_auth.models import RefreshToken, Session
 
-from .conftest import PASSWORD, bearer, login
+from .helpers import PASSWORD, bearer, login
 
 ENDPOINTS = {
     "register": "/auth/register/",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from io import StringIO
-from unittest import mock
 
 import pytest
-import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -18,17 +16,12 @@ from jwt_auth import protection
 from jwt_auth.models import Attempt, Ban
 from jwt_auth.signals import ban_lifted
 
-from .conftest import PASSWORD, login
+from .helpers import PASSWORD, jwt_auth, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 BANNED = "203.0.113.9"
 HELLO = "/api/hello/"
-
-
-def jwt_auth(**overrides):
-    return override_settings(JWT_AUTH={"ISSUER": "https://issuer.test", **overrides})
 
 
 def ban(key: str = BANNED, duration: timedelta | None = timedelta(hours=1)) -> Ban:
@@ -41,28 +34,6 @@ def banned_client() -> APIClient:
 
 def is_refused(response) -> bool:
     return response.status_code == 403 and response.json()["code"] == "ip_banned"
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def received():
-    """Connect a mock to a signal for the rest of the test; return the mock."""
-    connected = []
-
-    def connect(signal):
-        receiver = mock.Mock()
-        signal.connect(receiver, weak=False)
-        connected.append((signal, receiver))
-        return receiver
-
-    yield connect
-    for signal, receiver in connected:
-        signal.disconnect(receiver)
 
 
 # Expiry --------------------------------------------------------------------

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.checks import run_checks
 from django.test import override_settings
@@ -16,27 +14,15 @@ from jwt_auth.checks import check_cache_alias, check_cache_is_shared, check_sett
 from jwt_auth.conf import jwt_settings
 from jwt_auth.keys import get_key_set
 
-from .conftest import login
+from .helpers import jwt_auth, login
+from .keys import private_pem, rsa_private_pem
 
 GARBAGE_PEM = "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----"
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 
 
-def jwt_auth(**overrides: Any) -> override_settings:
-    return override_settings(JWT_AUTH={**settings.JWT_AUTH, **overrides})
-
-
 def ids(messages: list) -> list[str]:
     return [message.id for message in messages]
-
-
-def rsa_private_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def test_the_test_settings_pass_every_check():
@@ -119,12 +105,7 @@ def test_a_key_that_cannot_be_loaded_is_an_error(entry):
 
 
 def test_a_p384_key_under_es256_is_an_error():
-    key = ec.generate_private_key(ec.SECP384R1())
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    pem = private_pem(ec.generate_private_key(ec.SECP384R1()))
 
     with jwt_auth(ALGORITHM="ES256", SIGNING_KEYS=[{"private_key": pem}]):
         assert ids(check_settings()) == ["jwt_auth.E006"]

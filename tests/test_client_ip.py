@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.test import RequestFactory, override_settings
+from django.test import RequestFactory
 from django_ratelimit.core import get_usage
 from rest_framework.test import APIClient
 
@@ -13,13 +13,9 @@ from jwt_auth.clientip import address_key, get_client_ip, ratelimit_ip
 from jwt_auth.models import Attempt, Ban
 from jwt_auth.views import RegisterView
 
-from .conftest import PASSWORD
+from .helpers import PASSWORD, jwt_auth, register
 
 PROXIES = ["10.0.0.0/8", "fd00::/8"]
-
-
-def jwt_auth(**overrides):
-    return override_settings(JWT_AUTH={"ISSUER": "https://issuer.test", **overrides})
 
 
 def request_from(remote_addr: str, forwarded: str | None = None):
@@ -27,15 +23,6 @@ def request_from(remote_addr: str, forwarded: str | None = None):
     if forwarded is not None:
         headers["HTTP_X_FORWARDED_FOR"] = forwarded
     return RequestFactory().get("/", **headers)
-
-
-def register(client: APIClient, username: str):
-    body = {
-        "username": username,
-        "email": f"{username}@example.com",
-        "password": PASSWORD,
-    }
-    return client.post("/auth/register/", body, format="json")
 
 
 # Deciding the address ------------------------------------------------------

@@ -6,16 +6,11 @@ These are integration tests: they start the example project under
 
 from __future__ import annotations
 
-import json
-import threading
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from .servers import example_server
+from .servers import example_server, post, released_together
 
 pytestmark = pytest.mark.integration
 
@@ -41,22 +36,6 @@ def server() -> str:
         yield base_url
 
 
-def post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            raw = response.read()
-            status = response.status
-    except urllib.error.HTTPError as error:
-        raw, status = error.read(), error.code
-    return status, json.loads(raw) if raw else {}
-
-
 def login(server: str) -> dict[str, Any]:
     """Open a fresh session for the module's user; return its tokens."""
     status, body = post(
@@ -68,14 +47,11 @@ def login(server: str) -> dict[str, Any]:
 
 def refresh_in_parallel(server: str, refresh_token: str) -> list[tuple[int, dict]]:
     """Send PARALLEL refreshes of one token, released at the same moment."""
-    start = threading.Barrier(PARALLEL)
 
     def attempt(_: int) -> tuple[int, dict]:
-        start.wait()
         return post(f"{server}/auth/refresh/", {"refresh_token": refresh_token})
 
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        return list(pool.map(attempt, range(PARALLEL)))
+    return released_together(PARALLEL, attempt)
 
 
 def test_parallel_refreshes_of_one_token_have_exactly_one_winner(server):

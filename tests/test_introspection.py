@@ -12,7 +12,7 @@ import jwt
 import pytest
 from django.contrib.auth import get_user_model
 
-from .conftest import PASSWORD, bearer, login
+from .helpers import PASSWORD, bearer, login
 
 INTROSPECT = "/auth/introspect/"
 CLIENT_ID = "billing"

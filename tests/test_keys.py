@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -14,7 +12,7 @@ import jwt
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.test import override_settings
@@ -22,16 +20,23 @@ from jwt.algorithms import RSAAlgorithm
 
 from jwt_auth.keys import derive_hmac_secret, get_key_set, thumbprint
 
-from .conftest import bearer, login
+from .helpers import (
+    assert_refused,
+    b64,
+    bearer,
+    claims_of,
+    header_of,
+    jwt_auth,
+    login,
+    segment,
+)
+from .keys import new_private_key, private_pem, public_pem
 
 pytestmark = pytest.mark.django_db
 
 HELLO = "/api/hello/"
 JWKS_PATHS = ["/auth/jwks/", "/.well-known/jwks.json"]
 PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
-CHALLENGE = re.compile(
-    r'Bearer realm="api", error="invalid_token", error_description="(?P<d>[^"\\]+)"'
-)
 
 # RFC 7638, section 3.1: an RSA public key and its SHA-256 thumbprint.
 RFC7638_N = (
@@ -53,41 +58,6 @@ def b64decode(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def segment(value: Any) -> str:
-    return b64(json.dumps(value, separators=(",", ":")).encode())
-
-
-def private_pem(key: Any) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-def public_pem(key: Any) -> str:
-    return (
-        key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
-        )
-        .decode()
-    )
-
-
-def new_private_key(algorithm: str) -> Any:
-    if algorithm == "RS256":
-        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    if algorithm == "ES256":
-        return ec.generate_private_key(ec.SECP256R1())
-    return ed25519.Ed25519PrivateKey.generate()
-
-
 @pytest.fixture(scope="module")
 def private_keys() -> dict[str, list[Any]]:
     """Two private keys per asymmetric algorithm, made once for the module."""
@@ -97,20 +67,8 @@ def private_keys() -> dict[str, list[Any]]:
     }
 
 
-def jwt_auth(**overrides: Any) -> override_settings:
-    return override_settings(JWT_AUTH={**settings.JWT_AUTH, **overrides})
-
-
 def asymmetric(algorithm: str, *entries: dict[str, Any]) -> override_settings:
     return jwt_auth(ALGORITHM=algorithm, SIGNING_KEYS=list(entries))
-
-
-def header_of(token: str) -> dict[str, Any]:
-    return jwt.get_unverified_header(token)
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    return jwt.decode(token, options={"verify_signature": False})
 
 
 def sign(claims: dict[str, Any], key: Any, algorithm: str, **header: Any) -> str:
@@ -123,15 +81,6 @@ def hs256(header: dict[str, Any], claims: dict[str, Any], secret: bytes) -> str:
     signing_input = f"{segment(header)}.{segment(claims)}"
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64(mac)}"
-
-
-def assert_refused(response: Any, code: str = "token_invalid") -> None:
-    assert response.status_code == 401, response.content
-    body = response.json()
-    assert body["code"] == code
-    challenge = CHALLENGE.fullmatch(response["WWW-Authenticate"])
-    assert challenge, response["WWW-Authenticate"]
-    assert challenge["d"] == body["detail"]
 
 
 # The default: HS256 with a key derived from SECRET_KEY.
@@ -481,7 +430,7 @@ def test_a_known_kid_is_accepted_under_several_keys(client, tokens):
 
 @pytest.fixture(scope="module")
 def attacker_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return new_private_key("RS256")
 
 
 def self_signed_certificate(key: rsa.RSAPrivateKey) -> str:

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, timezone
-from unittest import mock
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from jwt_auth.models import Attempt
 from jwt_auth.signals import login_failed, otp_required
 
-from .conftest import PASSWORD, login
+from .helpers import PASSWORD, jwt_auth, login, login_with_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 WRONG = "not the password"
-
-
-def jwt_auth(**overrides):
-    return override_settings(JWT_AUTH={"ISSUER": "https://issuer.test", **overrides})
 
 
 def fail(client: APIClient, times: int = 3, username: str = "alice") -> None:
@@ -35,39 +27,12 @@ def fail(client: APIClient, times: int = 3, username: str = "alice") -> None:
         assert response.status_code == 401, response.content
 
 
-def login_with_code(client: APIClient, code: str, password: str = PASSWORD):
-    body = {"username": "alice", "password": password, "otp": code}
-    return client.post("/auth/login/", body, format="json")
-
-
 def mailed_code() -> str:
     return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
 
 def code(response) -> str:
     return response.json()["code"]
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def received():
-    """Connect a mock to a signal for the rest of the test; return the mock."""
-    connected = []
-
-    def connect(signal):
-        receiver = mock.Mock()
-        signal.connect(receiver, weak=False)
-        connected.append((signal, receiver))
-        return receiver
-
-    yield connect
-    for signal, receiver in connected:
-        signal.disconnect(receiver)
 
 
 @pytest.fixture

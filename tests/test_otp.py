@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
-import time_machine
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import override_settings
@@ -18,11 +17,10 @@ from rest_framework.test import APIClient
 from jwt_auth import otp
 from jwt_auth.models import Challenge
 
-from .conftest import PASSWORD, login
+from .helpers import PASSWORD, jwt_auth, login, login_with_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 WRONG = "not the password"
 
 sent_codes: list[dict[str, Any]] = []
@@ -35,10 +33,6 @@ def recording_sender(*, user: Any, code: str, request: Any = None) -> None:
 
 def failing_sender(*, user: Any, code: str, request: Any = None) -> None:
     raise ConnectionRefusedError("the mail relay is down")
-
-
-def jwt_auth(**overrides):
-    return override_settings(JWT_AUTH={"ISSUER": "https://issuer.test", **overrides})
 
 
 def require_code(client: APIClient) -> None:
@@ -60,17 +54,6 @@ def mailed_code(message=None) -> str:
 
 def other_than(code: str) -> str:
     return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
-
-
-def login_with_code(client: APIClient, code: str):
-    body = {"username": "alice", "password": PASSWORD, "otp": code}
-    return client.post("/auth/login/", body, format="json")
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

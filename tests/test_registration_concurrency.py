@@ -7,18 +7,13 @@ be read afterwards to count what was created.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import threading
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .servers import example_server
+from .servers import example_server, post, released_together
 
 pytestmark = pytest.mark.integration
 
@@ -27,31 +22,11 @@ LIMIT = 3
 PASSWORD = "a long and unusual passphrase"
 
 
-def post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            raw, status = response.read(), response.status
-    except urllib.error.HTTPError as error:
-        raw, status = error.read(), error.code
-    try:
-        return status, json.loads(raw) if raw else {}
-    except ValueError:
-        return status, {"raw": raw.decode(errors="replace")}
-
-
 def register_in_parallel(base_url: str) -> list[tuple[int, dict[str, Any]]]:
     """Send PARALLEL registrations from one address, released together."""
-    start = threading.Barrier(PARALLEL)
 
     def register(number: int) -> tuple[int, dict[str, Any]]:
         username = f"racer{number}"
-        start.wait()
         return post(
             f"{base_url}/auth/register/",
             {
@@ -61,8 +36,7 @@ def register_in_parallel(base_url: str) -> list[tuple[int, dict[str, Any]]]:
             },
         )
 
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        return list(pool.map(register, range(PARALLEL)))
+    return released_together(PARALLEL, register)
 
 
 def count_rows(database: Path, query: str) -> int:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from unittest import mock
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import override_settings
@@ -16,11 +14,9 @@ from jwt_auth.models import Attempt, Ban
 from jwt_auth.protection import lift_bans
 from jwt_auth.signals import ip_banned, user_registered
 
-from .conftest import PASSWORD, login
+from .helpers import jwt_auth, login, register, user_count
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def without_ban_middleware():
@@ -28,34 +24,10 @@ def without_ban_middleware():
     return override_settings(MIDDLEWARE=middleware)
 
 
-def jwt_auth(**overrides):
-    return override_settings(JWT_AUTH={"ISSUER": "https://issuer.test", **overrides})
-
-
-def register(client: APIClient, username: str, **fields):
-    body = {
-        "username": username,
-        "email": f"{username}@example.com",
-        "password": PASSWORD,
-        **fields,
-    }
-    return client.post("/auth/register/", body, format="json")
-
-
 def register_many(client: APIClient, count: int, prefix: str = "user") -> list[int]:
     return [
         register(client, f"{prefix}{number}").status_code for number in range(count)
     ]
-
-
-def user_count() -> int:
-    return get_user_model()._default_manager.count()
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture(params=["site-wide", "in the views"])
@@ -66,22 +38,6 @@ def refused(request):
     else:
         with without_ban_middleware():
             yield
-
-
-@pytest.fixture
-def received():
-    """Connect a mock to a signal for the rest of the test; return the mock."""
-    connected = []
-
-    def connect(signal):
-        receiver = mock.Mock()
-        signal.connect(receiver, weak=False)
-        connected.append((signal, receiver))
-        return receiver
-
-    yield connect
-    for signal, receiver in connected:
-        signal.disconnect(receiver)
 
 
 # Counting and banning ------------------------------------------------------

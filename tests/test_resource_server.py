@@ -17,7 +17,6 @@ import jwt
 import pytest
 import time_machine
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -33,35 +32,16 @@ from jwt_auth.resource import (
 )
 from jwt_auth.tokens import make_access_token
 
+from .keys import public_pem_of, rsa_private_pem
+
 ISSUER = "https://issuer.test"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def private_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-def public_pem(private: str) -> str:
-    key = serialization.load_pem_private_key(private.encode(), password=None)
-    return (
-        key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
-        )
-        .decode()
-    )
-
-
-KEY_A = private_pem()
-KEY_B = private_pem()
-FORGER = private_pem()
+KEY_A = rsa_private_pem()
+KEY_B = rsa_private_pem()
+FORGER = rsa_private_pem()
 
 
 def jwks_of(*entries: tuple[str, str]) -> dict[str, Any]:
@@ -432,8 +412,8 @@ def test_configured_public_keys_verify_without_a_jwks(settings, clock):
         "ISSUER": ISSUER,
         "ALGORITHM": "RS256",
         "SIGNING_KEYS": [
-            {"kid": "b", "public_key": public_pem(KEY_B)},
-            {"kid": "a", "public_key": public_pem(KEY_A)},
+            {"kid": "b", "public_key": public_pem_of(KEY_B)},
+            {"kid": "a", "public_key": public_pem_of(KEY_A)},
         ],
     }
 
@@ -444,7 +424,7 @@ def test_configured_public_keys_verify_without_a_jwks(settings, clock):
 
 def test_the_issuer_still_needs_a_first_key_that_signs():
     with pytest.raises(KeyConfigurationError):
-        KeySet("RS256", [{"kid": "a", "public_key": public_pem(KEY_A)}])
+        KeySet("RS256", [{"kid": "a", "public_key": public_pem_of(KEY_A)}])
 
 
 def test_a_jwks_url_needs_an_asymmetric_algorithm(settings):

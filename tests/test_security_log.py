@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from .conftest import PASSWORD, bearer, login
+from .helpers import PASSWORD, bearer, login, refresh
 
 NEW_PASSWORD = "a different long passphrase"
 
@@ -23,12 +23,6 @@ def events(caplog) -> list[logging.LogRecord]:
 
 def messages(caplog) -> list[str]:
     return [r.getMessage() for r in events(caplog)]
-
-
-def refresh(client, refresh_token: str):
-    return client.post(
-        "/auth/refresh/", {"refresh_token": refresh_token}, format="json"
-    )
 
 
 def test_successful_login_is_logged(client, user, security_log):

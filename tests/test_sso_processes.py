@@ -15,39 +15,17 @@ from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .sso_servers import Server, base_environment, call, migrate
+from .keys import public_pem_of, rsa_private_pem
+from .servers import Server, base_environment, call, migrate
 
 ISSUER = "http://127.0.0.1:8000"
 PASSWORD = "correct horse battery staple"
 
 
-def private_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-def public_pem(private: str) -> str:
-    key = serialization.load_pem_private_key(private.encode(), password=None)
-    return (
-        key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
-        )
-        .decode()
-    )
-
-
-KEY_1 = private_pem()
-KEY_2 = private_pem()
-FORGER = private_pem()
+KEY_1 = rsa_private_pem()
+KEY_2 = rsa_private_pem()
+FORGER = rsa_private_pem()
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +163,7 @@ def test_a_token_signed_after_a_key_rotation_is_accepted(issuer, resource):
     issuer.start(
         [
             {"kid": "key-2", "private_key": KEY_2},
-            {"kid": "key-1", "public_key": public_pem(KEY_1)},
+            {"kid": "key-1", "public_key": public_pem_of(KEY_1)},
         ]
     )
     after = issuer.login()["access_token"]

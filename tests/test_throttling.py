@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from jwt_auth.models import Attempt
 
-from .conftest import PASSWORD, login
+from .helpers import login, login_with_code, refresh, register
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-# The middle of a fixed window for every scope: no window ends during a test.
-START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
+# Time stands still in the middle of a fixed window for every scope: no window
+# ends during a test.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clock")]
 
 
 SCOPES = ("login", "otp", "refresh", "register")
@@ -30,38 +28,12 @@ def rates(**scopes):
     )
 
 
-def register(client: APIClient, username: str):
-    body = {
-        "username": username,
-        "email": f"{username}@example.com",
-        "password": PASSWORD,
-    }
-    return client.post("/auth/register/", body, format="json")
-
-
-def refresh(client: APIClient):
-    return client.post(
-        "/auth/refresh/", {"refresh_token": "not-a-token"}, format="json"
-    )
-
-
-def login_with_code(client: APIClient):
-    body = {"username": "alice", "password": PASSWORD, "otp": "123456"}
-    return client.post("/auth/login/", body, format="json")
-
-
 REQUESTS = {
     "login": lambda client, n: login(client),
     "register": lambda client, n: register(client, f"user{n}"),
-    "refresh": lambda client, n: refresh(client),
-    "otp": lambda client, n: login_with_code(client),
+    "refresh": lambda client, n: refresh(client, "not-a-token"),
+    "otp": lambda client, n: login_with_code(client, "123456"),
 }
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def send(client: APIClient, scope: str, times: int) -> list:
@@ -153,8 +125,8 @@ def test_a_throttled_registration_is_logged_as_throttled(client):
 
 def test_a_throttled_code_guess_is_logged_as_throttled(client, user):
     with rates(otp="1/m"):
-        login_with_code(client)
-        login_with_code(client)
+        login_with_code(client, "123456")
+        login_with_code(client, "123456")
 
     attempt = Attempt.objects.get(outcome="throttled")
     assert (attempt.kind, attempt.username) == ("login", "alice")

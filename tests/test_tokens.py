@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt
 import pytest
-from django.conf import settings
-from django.test import override_settings
 
 from jwt_auth.keys import get_key_set
 from jwt_auth.models import Session
 
-from .conftest import bearer, login
-
-HELLO = "/api/hello/"
-CHALLENGE = re.compile(
-    r'Bearer realm="api", error="invalid_token", error_description="(?P<d>[^"\\]+)"'
+from .helpers import (
+    assert_refused,
+    bearer,
+    claims_of,
+    header_of,
+    jwt_auth,
+    login,
+    segment,
 )
 
-
-def jwt_auth(**overrides: Any) -> override_settings:
-    return override_settings(JWT_AUTH={**settings.JWT_AUTH, **overrides})
-
-
-def header_of(token: str) -> dict[str, Any]:
-    return jwt.get_unverified_header(token)
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    return jwt.decode(token, options={"verify_signature": False})
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def segment(value: Any) -> str:
-    return b64(json.dumps(value, separators=(",", ":")).encode())
+HELLO = "/api/hello/"
 
 
 def sign(claims: dict[str, Any], **header: Any) -> str:
@@ -51,15 +32,6 @@ def sign(claims: dict[str, Any], **header: Any) -> str:
     headers = {"typ": "at+jwt", "kid": key.kid, **header}
     payload = json.dumps(claims).encode()
     return jwt.api_jws.encode(payload, key.signing, key.algorithm, headers=headers)
-
-
-def assert_refused(response: Any, code: str = "token_invalid") -> None:
-    assert response.status_code == 401, response.content
-    body = response.json()
-    assert body["code"] == code
-    challenge = CHALLENGE.fullmatch(response["WWW-Authenticate"])
-    assert challenge, response["WWW-Authenticate"]
-    assert challenge["d"] == body["detail"]
 
 
 # The shape of an access token (RFC 9068).

@@ -16,7 +16,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery staple"
 STARTUP_DEADLINE = 30.0
 
 pytestmark = pytest.mark.integration
@@ -60,6 +62,45 @@ def call(base: str, method: str, path: str, body=None, *, ip: str, token=None):
     except urllib.error.HTTPError as error:
         raw, status, headers = error.read(), error.code, error.headers
     return Reply(status, json.loads(raw) if raw else {}, dict(headers))
+
+
+def register(base: str, name: str, ip: str) -> Reply:
+    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+    return call(base, "POST", "/auth/register/", body, ip=ip)
+
+
+def login(base: str, name: str, ip: str, password: str = PASSWORD, **extra) -> Reply:
+    body = {"username": name, "password": password, **extra}
+    return call(base, "POST", "/auth/login/", body, ip=ip)
+
+
+def refresh(base: str, refresh_token: str, ip: str) -> Reply:
+    body = {"refresh_token": refresh_token}
+    return call(base, "POST", "/auth/refresh/", body, ip=ip)
+
+
+def logout(base: str, refresh_token: str, ip: str) -> Reply:
+    body = {"refresh_token": refresh_token}
+    return call(base, "POST", "/auth/logout/", body, ip=ip)
+
+
+def hello(base: str, access_token: str, ip: str) -> Reply:
+    return call(base, "GET", "/api/hello/", ip=ip, token=access_token)
+
+
+def parallel(calls: list[Callable[[], Reply]]) -> list[Reply]:
+    """Make the calls at once, one thread each; return the replies in order."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda fn: fn(), calls))
+
+
+def sql(query: str, *params) -> list[tuple]:
+    """Run ``query`` on the cluster's PostgreSQL database; return every row."""
+    # Imported here: only a distributed run needs PostgreSQL and its driver.
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+        return connection.execute(query, params).fetchall()
 
 
 def _free_port() -> int:

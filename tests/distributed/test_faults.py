@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from .conftest import call, run_shell
-from .test_multiprocess import login, register, sql
+from .conftest import hello, login, logout, refresh, register, run_shell, sql
 
 
 def _wait_for(check, what: str, deadline: float = 20.0) -> None:
@@ -58,17 +57,11 @@ def test_requests_keep_working_while_redis_is_down(cluster, ip, redis_down):
     tokens = register(cluster.a, "cacheless", ip).body
     assert "access_token" in tokens
 
-    hello = call(cluster.b, "GET", "/api/hello/", ip=ip, token=tokens["access_token"])
-    refreshed = call(
-        cluster.a,
-        "POST",
-        "/auth/refresh/",
-        {"refresh_token": tokens["refresh_token"]},
-        ip=ip,
-    )
+    greeted = hello(cluster.b, tokens["access_token"], ip)
+    refreshed = refresh(cluster.a, tokens["refresh_token"], ip)
     again = login(cluster.b, "cacheless", ip)
 
-    assert hello.status == 200
+    assert greeted.status == 200
     assert refreshed.status == 200
     assert again.status == 200
 
@@ -77,14 +70,14 @@ def test_revocation_while_redis_is_down_refuses_and_changes_nothing(
     cluster, ip, request
 ):
     tokens = register(cluster.a, "stubborn", ip).body
-    access, refresh = tokens["access_token"], tokens["refresh_token"]
-    assert call(cluster.b, "GET", "/api/hello/", ip=ip, token=access).status == 200
+    access, refresh_token = tokens["access_token"], tokens["refresh_token"]
+    assert hello(cluster.b, access, ip).status == 200
 
     request.getfixturevalue("redis_down")
-    logout = call(cluster.a, "POST", "/auth/logout/", {"refresh_token": refresh}, ip=ip)
+    signed_out = logout(cluster.a, refresh_token, ip)
 
-    assert logout.status == 503
-    assert logout.body["code"] == "service_unavailable"
+    assert signed_out.status == 503
+    assert signed_out.body["code"] == "service_unavailable"
     assert sql(
         "SELECT count(*) FROM jwt_auth_session s JOIN jwt_auth_user u "
         "ON u.id = s.user_id WHERE u.username = 'stubborn' AND s.revoked_at IS NULL"
@@ -95,26 +88,15 @@ def test_a_revocation_after_redis_returns_takes_effect_at_once(cluster, ip):
     tokens = register(cluster.a, "returner", ip).body
     run_shell("JWT_AUTH_REDIS_STOP")
     try:
-        assert (
-            call(
-                cluster.b, "GET", "/api/hello/", ip=ip, token=tokens["access_token"]
-            ).status
-            == 200
-        )
+        assert hello(cluster.b, tokens["access_token"], ip).status == 200
     finally:
         run_shell("JWT_AUTH_REDIS_START")
     _wait_for(lambda: login(cluster.a, "returner", ip).status == 200, "login")
 
-    logout = call(
-        cluster.a,
-        "POST",
-        "/auth/logout/",
-        {"refresh_token": tokens["refresh_token"]},
-        ip=ip,
-    )
+    signed_out = logout(cluster.a, tokens["refresh_token"], ip)
 
-    assert logout.status == 204
-    reply = call(cluster.b, "GET", "/api/hello/", ip=ip, token=tokens["access_token"])
+    assert signed_out.status == 204
+    reply = hello(cluster.b, tokens["access_token"], ip)
     assert reply.body["code"] == "token_revoked"
 
 
@@ -125,13 +107,7 @@ def test_database_down_answers_503_json(cluster, ip, request):
     replies = [
         login(cluster.a, "dbless", ip),
         register(cluster.b, "dbless2", ip),
-        call(
-            cluster.b,
-            "POST",
-            "/auth/refresh/",
-            {"refresh_token": tokens["refresh_token"]},
-            ip=ip,
-        ),
+        refresh(cluster.b, tokens["refresh_token"], ip),
     ]
 
     assert [r.status for r in replies] == [503, 503, 503]
@@ -141,14 +117,7 @@ def test_database_down_answers_503_json(cluster, ip, request):
 def test_nothing_is_half_written_after_the_database_returns(cluster, ip):
     tokens = register(cluster.a, "survivor", ip).body
     assert login(cluster.b, "survivor", ip).status == 200
-    refreshed = call(
-        cluster.a,
-        "POST",
-        "/auth/refresh/",
-        {"refresh_token": tokens["refresh_token"]},
-        ip=ip,
-    )
-    assert refreshed.status == 200
+    assert refresh(cluster.a, tokens["refresh_token"], ip).status == 200
 
     # Every account made through the API has its log row...
     assert sql(

@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 
-import psycopg
-
-from .conftest import call
-
-PASSWORD = "correct horse battery staple"
-
-
-def register(base: str, name: str, ip: str):
-    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
-    return call(base, "POST", "/auth/register/", body, ip=ip)
-
-
-def login(base: str, name: str, ip: str, password: str = PASSWORD, **extra):
-    body = {"username": name, "password": password, **extra}
-    return call(base, "POST", "/auth/login/", body, ip=ip)
-
-
-def parallel(calls):
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(lambda fn: fn(), calls))
-
-
-def sql(query: str, *params):
-    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
-        return connection.execute(query, params).fetchall()
+from .conftest import hello, login, logout, parallel, refresh, register, sql
 
 
 def test_parallel_registrations_from_one_ip_create_exactly_the_limit(cluster, ip):
@@ -57,13 +31,7 @@ def test_parallel_refreshes_of_one_token_have_one_winner(cluster, ip):
 
     replies = parallel(
         [
-            lambda i=i: call(
-                bases[i % 2],
-                "POST",
-                "/auth/refresh/",
-                {"refresh_token": tokens["refresh_token"]},
-                ip=ip,
-            )
+            lambda i=i: refresh(bases[i % 2], tokens["refresh_token"], ip)
             for i in range(10)
         ]
     )
@@ -76,18 +44,12 @@ def test_parallel_refreshes_of_one_token_have_one_winner(cluster, ip):
 def test_logout_through_one_process_fails_the_token_in_the_other(cluster, ip):
     tokens = register(cluster.a, "leaver", ip).body
     access = tokens["access_token"]
-    assert call(cluster.b, "GET", "/api/hello/", ip=ip, token=access).status == 200
+    assert hello(cluster.b, access, ip).status == 200
 
-    logout = call(
-        cluster.a,
-        "POST",
-        "/auth/logout/",
-        {"refresh_token": tokens["refresh_token"]},
-        ip=ip,
-    )
+    signed_out = logout(cluster.a, tokens["refresh_token"], ip)
 
-    assert logout.status == 204
-    reply = call(cluster.b, "GET", "/api/hello/", ip=ip, token=access)
+    assert signed_out.status == 204
+    reply = hello(cluster.b, access, ip)
     assert reply.status == 401
     assert reply.body["code"] == "token_revoked"
 
