@@ -65,14 +65,13 @@ def issue_challenge(user: Any, *, request: Any = None) -> None:
     same whether or not a code went out.
     """
     now = timezone.now()
-    live = Challenge.objects.filter(
-        user=user,
-        used_at__isnull=True,
-        expires_at__gt=now,
-        attempts__lt=jwt_settings.OTP_MAX_ATTEMPTS,
-    )
-    if live.filter(created_at__gt=now - jwt_settings.OTP_RESEND_COOLDOWN).exists():
+    unused = Challenge.objects.filter(user=user, used_at__isnull=True)
+    # The cooldown counts codes that were guessed to death as well: else
+    # five wrong guesses would buy a fresh code, and five more guesses, at
+    # once. Only a code that signed someone in makes way for a new one.
+    if unused.filter(created_at__gt=now - jwt_settings.OTP_RESEND_COOLDOWN).exists():
         return
+    live = unused.filter(expires_at__gt=now, attempts__lt=jwt_settings.OTP_MAX_ATTEMPTS)
 
     code = make_code()
     # Only the newest code counts: earlier ones end here.

@@ -189,9 +189,23 @@ def test_the_guess_cap_follows_otp_max_attempts(client, challenged):
     assert login_with_code(client, challenged).json()["code"] == "invalid_otp"
 
 
-def test_a_voided_code_is_replaced_by_the_next_login(client, clock, challenged):
+def test_a_code_guessed_to_death_is_not_replaced_within_the_cooldown(
+    client, clock, challenged
+):
     for _ in range(5):
         login_with_code(client, other_than(challenged))
+
+    request_code(client)
+
+    assert len(mail.outbox) == 1
+
+
+def test_a_code_guessed_to_death_is_replaced_after_the_cooldown(
+    client, clock, challenged
+):
+    for _ in range(5):
+        login_with_code(client, other_than(challenged))
+    clock.shift(timedelta(seconds=61))
 
     request_code(client)
 
