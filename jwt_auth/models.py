@@ -12,6 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def storable(text: str, length: int) -> str:
+    """Return ``text`` cut to ``length``, as any database can store it.
+
+    What a client typed is written before it is validated: a NUL byte or a
+    lone surrogate would make the INSERT fail.
+    """
+    cleaned = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return cleaned[:length]
+
+
 class CaseInsensitiveUserManager(UserManager):
     def get_by_natural_key(self, username: str):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +25,7 @@ from rest_framework.exceptions import Throttled
 from .clientip import ClientAddress, address_key, get_client_address
 from .conf import get_cache, jwt_settings
 from .errors import IPBanned
-from .models import AddressLock, Attempt, Ban
+from .models import AddressLock, Attempt, Ban, storable
 from .signals import ban_lifted, ip_banned
 from .throttling import throttle
 
@@ -79,21 +81,25 @@ def screen(
         if code_given:
             throttle(request, "otp", address.key)
     except Throttled:
-        record(
-            address,
-            kind,
-            Attempt.Outcome.THROTTLED,
-            request=request,
-            username=username,
-        )
+        record_refusal(address, kind, Attempt.Outcome.THROTTLED, request, username)
         raise
     expiry = ban_expiry(address.key)
     if expiry:
-        record(
-            address, kind, Attempt.Outcome.BANNED, request=request, username=username
-        )
+        record_refusal(address, kind, Attempt.Outcome.BANNED, request, username)
         raise IPBanned(wait=retry_after(expiry))
     return address
+
+
+def record_refusal(
+    address: ClientAddress, kind: str, outcome: str, request: Any, username: str
+) -> None:
+    """Log a throttled or banned attempt: one row per address, kind, outcome
+    and minute, so that a flood of refused requests is no flood of writes."""
+    first = _cache_call(
+        "add", f"jwt_auth:refused:{outcome}:{kind}:{address.key}", 1, 60
+    )
+    if first is not False:
+        record(address, kind, outcome, request=request, username=username)
 
 
 def retry_after(expiry: float) -> int | None:
@@ -116,9 +122,9 @@ def record(
         ip=address.key,
         kind=kind,
         outcome=outcome,
-        username=username[:150],
+        username=storable(username, 150),
         user=user,
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+        user_agent=storable(request.META.get("HTTP_USER_AGENT", ""), 255),
         created_at=timezone.now(),
     )
 
@@ -195,7 +201,12 @@ def lift_bans(queryset: QuerySet, *, lifted_by: Any = None) -> int:
 
         def announce() -> None:
             for key in keys:
-                _cache_call("set", _ban_key(key), NOT_BANNED, None)
+                _cache_call(
+                    "set",
+                    _ban_key(key),
+                    NOT_BANNED,
+                    _seconds(jwt_settings.SESSION_CACHE_TIMEOUT),
+                )
                 logger.info("Ban lifted.", extra={"ip": key})
                 ban_lifted.send(sender=Ban, ip=key, lifted_by=lifted_by)
 
@@ -267,17 +278,64 @@ def registration_succeeded(address: ClientAddress, user: Any, *, request: Any) -
 # Failed logins -------------------------------------------------------------
 
 
-def code_required(address: ClientAddress, user: Any) -> bool:
+IN_FLIGHT_TIMEOUT = 60
+
+
+def _in_flight_ip_key(key: str) -> str:
+    return f"jwt_auth:in_flight:ip:{key}"
+
+
+def _in_flight_user_key(user_id: Any) -> str:
+    return f"jwt_auth:in_flight:user:{user_id}"
+
+
+@contextmanager
+def login_in_flight(
+    address: ClientAddress | None, user: Any
+) -> Iterator[tuple[int, int]]:
+    """Count a login as undecided until its outcome is in the attempt log.
+
+    Yield how many other logins from the same address, and to the same
+    account, are undecided too. ``code_required`` counts them as failures
+    to come, so a burst of parallel guesses gets no more answers than the
+    limit allows: each guess is counted either here or in the log.
+    """
+    if address is None:
+        yield (0, 0)
+        return
+    keys = [_in_flight_ip_key(address.key)]
+    if user is not None:
+        keys.append(_in_flight_user_key(user.pk))
+    others = [_enter(key) for key in keys]
+    try:
+        yield (others[0], others[1] if len(others) > 1 else 0)
+    finally:
+        for key in keys:
+            _cache_call("decr", key)
+
+
+def _enter(key: str) -> int:
+    _cache_call("add", key, 0, IN_FLIGHT_TIMEOUT)
+    count = _cache_call("incr", key)
+    # No count (the cache is down) is no evidence either way.
+    return max(count - 1, 0) if isinstance(count, int) else 0
+
+
+def code_required(
+    address: ClientAddress, user: Any, in_flight: tuple[int, int] = (0, 0)
+) -> bool:
     """Return whether a login from ``address`` to ``user`` must carry a code.
 
     It must once the address, or the account from anywhere, has had too
-    many failed logins within its sliding window.
+    many failed logins within its sliding window, counting the undecided
+    logins of ``login_in_flight`` as failures.
     """
     if _over_limit(
         _clean_ip_key(address.key),
         {"ip": address.key},
         jwt_settings.LOGIN_FAILURE_LIMIT,
         jwt_settings.LOGIN_FAILURE_WINDOW,
+        in_flight[0],
     ):
         return True
     if user is None or not jwt_settings.ACCOUNT_FAILURE_LIMIT:
@@ -287,12 +345,19 @@ def code_required(address: ClientAddress, user: Any) -> bool:
         {"user": user},
         jwt_settings.ACCOUNT_FAILURE_LIMIT,
         jwt_settings.ACCOUNT_FAILURE_WINDOW,
+        in_flight[1],
     )
 
 
 def _over_limit(
-    clean_key: str, owner: dict[str, Any], limit: int, window: timedelta
+    clean_key: str,
+    owner: dict[str, Any],
+    limit: int,
+    window: timedelta,
+    pending: int,
 ) -> bool:
+    if pending >= limit:
+        return True
     # The all-clear answers most logins, so it is read before any query is
     # built: building one costs more than the cache lookup.
     if _cache_call("get", clean_key) == CLEAN:
@@ -306,10 +371,10 @@ def _over_limit(
     )
     # Counting stops at the limit, so a flood of failures costs no more; no
     # ordering, so the index range is read as it lies, not sorted first.
-    count = len(recent.order_by().values_list("pk", flat=True)[:limit])
+    count = len(recent.order_by().values_list("pk", flat=True)[: limit - pending])
     if count == 0:
         _cache_call("add", clean_key, CLEAN, _seconds(window))
-    return count >= limit
+    return count + pending >= limit
 
 
 def login_failed(

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
+from rest_framework import parsers, serializers
+from rest_framework.exceptions import ParseError
 
 from .sessions import MAX_REFRESH_TOKEN_LENGTH
 
@@ -14,6 +15,18 @@ from .sessions import MAX_REFRESH_TOKEN_LENGTH
 # cheap; a longer value is refused before it reaches the hasher.
 MAX_PASSWORD_LENGTH = 1024
 MAX_IDENTIFIER_LENGTH = 254
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing too deeply nested bodies with a 400."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            # Python's json gives up on deep nesting with RecursionError,
+            # which DRF does not turn into a parse error.
+            raise ParseError("JSON parse error - nested too deeply.") from None
 
 
 class TextField(serializers.CharField):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .conf import jwt_settings
 from .errors import InvalidGrant
-from .models import RefreshToken, Session
+from .models import RefreshToken, Session, storable
 from .revocation import mark_revoked
 from .signals import refresh_token_reused, sessions_revoked
 from .tokens import make_access_token
@@ -79,7 +79,7 @@ def start_session(user: Any, *, user_agent: str = "") -> IssuedTokens:
             created_at=now,
             last_used_at=now,
             expires_at=now + jwt_settings.SESSION_LIFETIME,
-            user_agent=(user_agent or "")[:255],
+            user_agent=storable(user_agent or "", 255),
         )
         return _issue(session, now)
 

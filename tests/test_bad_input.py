@@ -95,6 +95,16 @@ def test_malformed_json_is_a_parse_error(client, signed_in, endpoint, raw):
 
 
 @every_endpoint
+def test_json_nested_too_deeply_is_a_parse_error(client, signed_in, endpoint):
+    before = snapshot()
+
+    body = assert_refused(send(client, endpoint, b"[" * 100_000), 400)
+
+    assert body["code"] == "parse_error"
+    assert snapshot() == before
+
+
+@every_endpoint
 @pytest.mark.parametrize("document", [[], ["a"], "alice", 7, 1.5, None, True], ids=repr)
 def test_json_that_is_not_an_object_is_refused(client, signed_in, endpoint, document):
     before = snapshot()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from rest_framework.test import APIClient
 
+from jwt_auth import protection
+from jwt_auth.clientip import ClientAddress
 from jwt_auth.models import Attempt
 from jwt_auth.signals import login_failed, otp_required
 
@@ -395,3 +398,47 @@ def test_log_records_carry_neither_the_password_nor_the_code(client, user, caplo
     assert PASSWORD not in logged
     assert WRONG not in logged
     assert sent not in logged
+
+
+# Logins still being decided ------------------------------------------------
+
+
+def test_undecided_logins_from_an_address_count_toward_its_limit(user):
+    address = ClientAddress(ip="203.0.113.50", key="203.0.113.50")
+
+    with ExitStack() as stack:
+        for _ in range(3):
+            stack.enter_context(protection.login_in_flight(address, None))
+        with protection.login_in_flight(address, None) as in_flight:
+            assert protection.code_required(address, None, in_flight)
+
+
+def test_logins_below_the_limit_in_flight_need_no_code(user):
+    address = ClientAddress(ip="203.0.113.51", key="203.0.113.51")
+
+    with protection.login_in_flight(address, None):
+        with protection.login_in_flight(address, None) as in_flight:
+            assert not protection.code_required(address, None, in_flight)
+
+
+def test_a_decided_login_no_longer_counts_as_undecided(user):
+    address = ClientAddress(ip="203.0.113.52", key="203.0.113.52")
+    for _ in range(3):
+        with protection.login_in_flight(address, None):
+            pass
+
+    with protection.login_in_flight(address, None) as in_flight:
+        assert in_flight == (0, 0)
+
+
+def test_undecided_logins_to_an_account_count_toward_its_limit(user):
+    addresses = [
+        ClientAddress(ip=f"198.51.100.{n}", key=f"198.51.100.{n}") for n in range(11)
+    ]
+
+    with ExitStack() as stack:
+        for address in addresses[:10]:
+            stack.enter_context(protection.login_in_flight(address, user))
+        with protection.login_in_flight(addresses[10], user) as in_flight:
+            assert in_flight == (0, 10)
+            assert protection.code_required(addresses[10], user, in_flight)

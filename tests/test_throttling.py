@@ -165,3 +165,27 @@ def test_without_protection_nothing_is_throttled(client, user, scope):
     responses = send(client, scope, 3)
 
     assert 429 not in [r.status_code for r in responses]
+
+
+def test_a_flood_of_throttled_requests_writes_one_row_a_minute(client, user, clock):
+    with rates(login="1/m"):
+        send(client, "login", 10)
+        clock.shift(timedelta(seconds=61))
+        send(client, "login", 10)
+
+    assert Attempt.objects.filter(outcome="throttled").count() == 2
+
+
+@pytest.mark.parametrize("escaped", ["nul\\u0000byte", "lone\\ud800surrogate"])
+def test_a_throttled_login_with_an_unstorable_username_is_logged_cleaned(
+    client, user, escaped
+):
+    body = f'{{"username": "{escaped}", "password": "x"}}'
+    with rates(login="1/m"):
+        login(client)
+        response = client.generic("POST", "/auth/login/", body, "application/json")
+
+    assert response.status_code == 429
+    logged = Attempt.objects.get(outcome="throttled").username
+    assert "\x00" not in logged
+    logged.encode("utf-8")
