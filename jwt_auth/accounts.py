@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
@@ -69,12 +69,8 @@ def register(
             if address is not None:
                 protection.registration_succeeded(address, user, request=request)
     except IPBanned:
-        protection.record(
-            address,
-            Attempt.Kind.REGISTER,
-            Attempt.Outcome.BANNED,
-            request=request,
-            username=username,
+        protection.record_refusal(
+            address, Attempt.Kind.REGISTER, Attempt.Outcome.BANNED, request, username
         )
         raise
 
@@ -88,10 +84,17 @@ def _create_user(username: str, email: str, password: str) -> Any:
     manager = model._default_manager
     username_field, email_field = model.USERNAME_FIELD, model.get_email_field_name()
 
+    # A username may look like an address: it must not be another account's
+    # e-mail, nor an e-mail another's username, or logging in by one would
+    # find the other.
     errors = {}
-    if manager.filter(_lookup(username_field, username)).exists():
+    if manager.filter(
+        _lookup(username_field, username) | _lookup(email_field, username)
+    ).exists():
         errors["username"] = [USERNAME_TAKEN]
-    if manager.filter(_lookup(email_field, email)).exists():
+    if manager.filter(
+        _lookup(email_field, email) | _lookup(username_field, email)
+    ).exists():
         errors["email"] = [EMAIL_TAKEN]
     if errors:
         raise ValidationError(errors)
@@ -165,23 +168,40 @@ def login(
     step is no password oracle.
     """
     user = find_user(username)
-    correct = password_matches(user, password)
-
-    if address is not None and protection.code_required(address, user):
-        if otp is None:
-            _code_requested(address, username, user, correct, request)
-            raise OTPRequired()
-        if not correct:
+    with protection.login_in_flight(address, user) as in_flight:
+        correct = password_matches(user, password)
+        if address is not None and protection.code_required(address, user, in_flight):
+            _check_code(address, username, user, correct, otp, request)
+        elif not correct:
             _failed(address, username, user, request)
-            raise InvalidOTP()
-        if not codes.check_code(user, otp):
-            _failed(address, username, user, request, Attempt.Outcome.OTP_FAILED)
-            raise InvalidOTP()
-    elif not correct:
-        _failed(address, username, user, request)
-        raise InvalidCredentials()
+            raise InvalidCredentials()
 
-    return user, _succeeded(address, username, user, request)
+        issued = _succeeded(address, username, user, request)
+        if issued is None:
+            # The password changed while this login was being checked.
+            _failed(address, username, user, request)
+            raise InvalidCredentials()
+    return user, issued
+
+
+def _check_code(
+    address: ClientAddress,
+    username: str,
+    user: Any | None,
+    correct: bool,
+    otp: str | None,
+    request: Any,
+) -> None:
+    """Pass a login that needs a code and carries the right one; else raise."""
+    if otp is None:
+        _code_requested(address, username, user, correct, request)
+        raise OTPRequired()
+    if not correct:
+        _failed(address, username, user, request)
+        raise InvalidOTP()
+    if not codes.check_code(user, otp):
+        _failed(address, username, user, request, Attempt.Outcome.OTP_FAILED)
+        raise InvalidOTP()
 
 
 def _code_requested(
@@ -240,9 +260,19 @@ def _failed(
 
 def _succeeded(
     address: ClientAddress | None, username: str, user: Any, request: Any
-) -> IssuedTokens:
+) -> IssuedTokens | None:
+    """Open the session of a login that checked out; ``None`` if it is stale.
+
+    The user's row is read again, locked, after the session is written: a
+    password change or a deactivation that committed while the password
+    was being hashed wins, and one that comes later finds this session and
+    revokes it.
+    """
     with transaction.atomic():
         issued = start_session(user, user_agent=_user_agent(request))
+        if _credentials_now(user) != (user.password, True):
+            transaction.set_rollback(True)
+            return None
         if address is not None:
             protection.record(
                 address,
@@ -260,22 +290,48 @@ def _succeeded(
     return issued
 
 
+def _credentials_now(user: Any) -> tuple[str, bool] | None:
+    # FOR NO KEY UPDATE where the database has it: the session just written
+    # holds a key-share lock on the same row, which this does not conflict
+    # with, so two logins of one user queue instead of deadlocking.
+    no_key = connection.features.has_select_for_no_key_update
+    return (
+        get_user_model()
+        ._default_manager.select_for_update(no_key=no_key)
+        .filter(pk=user.pk)
+        .values_list("password", "is_active")
+        .first()
+    )
+
+
 # Password changes ----------------------------------------------------------
 
 
 def change_password(
-    user: Any, *, old_password: str, new_password: str, request: Any
+    user: Any,
+    *,
+    old_password: str,
+    new_password: str,
+    request: Any,
+    address: ClientAddress | None = None,
 ) -> IssuedTokens:
-    """Set a new password, revoke every session, and open a fresh one."""
+    """Set a new password, revoke every session, and open a fresh one.
+
+    A wrong old password counts as a failed login from ``address``: a stolen
+    access token must not buy unlimited guesses at the password.
+    """
     model = get_user_model()
     with transaction.atomic():
         current = model._default_manager.select_for_update().get(pk=user.pk)
-        if not current.check_password(old_password):
-            raise ValidationError({"old_password": [WRONG_PASSWORD]})
-        current.set_password(new_password)
-        current.save(update_fields=["password"])
-        revoke_user_sessions(current, Session.RevokeReason.PASSWORD_CHANGE)
-        issued = start_session(current, user_agent=_user_agent(request))
+        correct = current.check_password(old_password)
+        if correct:
+            current.set_password(new_password)
+            current.save(update_fields=["password"])
+            revoke_user_sessions(current, Session.RevokeReason.PASSWORD_CHANGE)
+            issued = start_session(current, user_agent=_user_agent(request))
 
+    if not correct:
+        _failed(address, current.get_username(), current, request)
+        raise ValidationError({"old_password": [WRONG_PASSWORD]})
     logger.info("Password changed.", extra={"user_id": current.pk})
     return issued

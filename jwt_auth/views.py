@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -20,6 +20,7 @@ from .errors import exception_handler
 from .keys import get_key_set
 from .models import Attempt, Session
 from .serializers import (
+    JSONParser,
     LoginSerializer,
     PasswordChangeSerializer,
     RefreshSerializer,
@@ -138,8 +139,13 @@ class PasswordChangeView(BearerView):
     serializer_class = PasswordChangeSerializer
 
     def post(self, request: Request) -> Response:
+        address = protection.screen(
+            request, Attempt.Kind.LOGIN, request.user.get_username()
+        )
         data = self.validated(request)
-        issued = accounts.change_password(request.user, **data, request=request)
+        issued = accounts.change_password(
+            request.user, **data, request=request, address=address
+        )
         return token_response(issued)
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.contrib.auth.hashers import MD5PasswordHasher
 
+from jwt_auth import accounts
 from jwt_auth.models import Session
 
 from .helpers import PASSWORD, bearer, login
@@ -249,3 +250,38 @@ def test_login_matches_nobody_when_case_variants_make_it_ambiguous(client):
 
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_credentials"
+
+
+def test_a_login_checked_against_a_password_changed_meanwhile_is_refused(client, user):
+    real_check = accounts.password_matches
+
+    def check_then_change(candidate, password):
+        matched = real_check(candidate, password)
+        other = get_user_model()._default_manager.get(pk=user.pk)
+        other.set_password("changed while hashing")
+        other.save()
+        return matched
+
+    with mock.patch.object(accounts, "password_matches", check_then_change):
+        response = login(client)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+    assert not Session.objects.filter(user=user).exists()
+
+
+def test_a_login_checked_against_an_account_deactivated_meanwhile_is_refused(
+    client, user
+):
+    real_check = accounts.password_matches
+
+    def check_then_deactivate(candidate, password):
+        matched = real_check(candidate, password)
+        get_user_model()._default_manager.filter(pk=user.pk).update(is_active=False)
+        return matched
+
+    with mock.patch.object(accounts, "password_matches", check_then_deactivate):
+        response = login(client)
+
+    assert response.json()["code"] == "invalid_credentials"
+    assert not Session.objects.filter(user=user).exists()

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
-from jwt_auth.models import Session
+from jwt_auth.models import Attempt, Session
 
-from .helpers import PASSWORD, bearer, login, me, refresh
+from .helpers import PASSWORD, bearer, jwt_auth, login, me, refresh
 
 CHANGE = "/auth/password/"
 NEW_PASSWORD = "a different long passphrase"
@@ -172,3 +172,27 @@ def test_password_change_needs_an_access_token(client):
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_wrong_old_password_counts_as_a_failed_login(client, user, tokens):
+    change_password(client, tokens["access_token"], "not it", NEW_PASSWORD)
+
+    failure = Attempt.objects.get(outcome="failure")
+    assert (failure.kind, failure.user) == ("login", user)
+
+
+def test_wrong_old_passwords_make_the_address_need_a_code_to_log_in(client, tokens):
+    for _ in range(3):
+        change_password(client, tokens["access_token"], "not it", NEW_PASSWORD)
+
+    assert login(client).json()["code"] == "otp_required"
+
+
+def test_old_password_guesses_are_throttled(client, tokens):
+    with jwt_auth(THROTTLE_RATES={"login": "2/m"}):
+        answers = [
+            change_password(client, tokens["access_token"], "not it", NEW_PASSWORD)
+            for _ in range(3)
+        ]
+
+    assert [a.status_code for a in answers] == [400, 400, 429]

@@ -219,3 +219,22 @@ def test_registration_that_cannot_open_a_session_leaves_no_user(client):
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"
     assert user_count() == 0
+
+
+def test_a_username_that_is_another_accounts_email_is_refused(client, user):
+    response = register(client, username="ALICE@example.com", email="x@example.com")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["username"]
+
+
+@pytest.mark.django_db
+def test_an_email_that_is_another_accounts_username_is_refused(client):
+    get_user_model()._default_manager.create_user(
+        username="bob@example.com", email="bob@example.org", password="x" * 20
+    )
+
+    response = register(client, username="robert", email="BOB@example.com")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["email"]
