@@ -17,10 +17,12 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from .clientip import get_client_ip
+from .authentication import JWTAuthentication
+from .clientip import get_client_address, get_client_ip
 from .conf import jwt_settings
 from .errors import BearerError, IntrospectionForbidden, InvalidClient
 from .revocation import get_session_user
+from .throttling import throttle
 from .tokens import verify_access_token
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,11 @@ class IntrospectionClient:
         return self.client_id
 
 
+def authorization_scheme(request: Request) -> str:
+    """Return the scheme of the Authorization header, in lower case."""
+    return request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[0].lower()
+
+
 def check_client(client_id: str, secret: str) -> bool:
     """Return whether ``secret`` is the one configured for ``client_id``."""
     expected = jwt_settings.INTROSPECTION_CLIENTS.get(client_id)
@@ -61,12 +68,38 @@ class ClientAuthentication(BaseAuthentication):
     """
 
     def authenticate(self, request: Request) -> tuple[IntrospectionClient, None] | None:
-        scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(
-            " "
-        )
-        if scheme.lower() != "basic":
+        if authorization_scheme(request) != "basic":
             return None
 
+        key = self.screen(request)
+        try:
+            client = self.check_credentials(request)
+        except InvalidClient:
+            # Failed attempts count against the address's login rate, the
+            # one that password guesses meet; the attempt that goes past it
+            # is answered 429 instead.
+            if key is not None:
+                throttle(request, "login", key)
+            raise
+        return client, None
+
+    def screen(self, request: Request) -> str | None:
+        """Refuse an address whose failed attempts are over the login rate.
+
+        Checked before the secret is, so an address over the rate learns
+        nothing more about it. Only failures are counted: a service that
+        introspects on every request of its own must not be throttled.
+        Return the address key, or ``None`` when protection is switched off.
+        """
+        if not jwt_settings.PROTECTION:
+            return None
+        key = get_client_address(request).key
+        throttle(request, "login", key, count=False)
+        return key
+
+    def check_credentials(self, request: Request) -> IntrospectionClient:
+        """Return the client the Basic credentials name, or raise ``InvalidClient``."""
+        credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[2]
         client_id, secret = self.get_credentials(credentials.strip())
         if not check_client(client_id, secret):
             logger.warning(
@@ -74,7 +107,7 @@ class ClientAuthentication(BaseAuthentication):
                 extra={"client_id": client_id[:100], "ip": get_client_ip(request)},
             )
             raise InvalidClient()
-        return IntrospectionClient(client_id), None
+        return IntrospectionClient(client_id)
 
     def get_credentials(self, credentials: str) -> tuple[str, str]:
         """Return the client id and secret of a Basic credential."""
@@ -88,6 +121,12 @@ class ClientAuthentication(BaseAuthentication):
         return unquote_plus(client_id), unquote_plus(secret)
 
     def authenticate_header(self, request: Request) -> str:
+        # DRF takes the challenge from the first authentication class alone.
+        # A caller that sent a Bearer token is answered in that scheme, with
+        # the error its token met (RFC 6750, section 3); any other is asked
+        # for client credentials (RFC 7662, section 2.3).
+        if authorization_scheme(request) == JWTAuthentication.keyword:
+            return JWTAuthentication().authenticate_header(request)
         return f'Basic realm="{jwt_settings.AUTH_HEADER_REALM}"'
 
 

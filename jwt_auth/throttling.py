@@ -25,8 +25,11 @@ def _rate(scope: str) -> str | None:
     return rates[scope] if scope in rates else DEFAULTS["THROTTLE_RATES"].get(scope)
 
 
-def throttle(request: Any, scope: str, key: str) -> None:
+def throttle(request: Any, scope: str, key: str, *, count: bool = True) -> None:
     """Count this request against ``scope``'s rate; raise ``Throttled`` past it.
+
+    With ``count=False`` the rate is only checked: the caller counts just
+    the requests that deserve it, such as failures.
 
     A cache that cannot be reached lets the request through: these rates
     are a first line only, and the attempt log still holds the exact limits.
@@ -40,7 +43,7 @@ def throttle(request: Any, scope: str, key: str) -> None:
             group=f"jwt_auth.{scope}",
             key=lambda group, request: key,
             rate=rate,
-            increment=True,
+            increment=count,
         )
     except Exception:
         logger.warning("Rate-limit cache unavailable; %s not throttled.", scope)

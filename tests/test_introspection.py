@@ -12,7 +12,7 @@ import jwt
 import pytest
 from django.contrib.auth import get_user_model
 
-from .helpers import PASSWORD, bearer, login
+from .helpers import PASSWORD, bearer, jwt_auth, login
 
 INTROSPECT = "/auth/introspect/"
 CLIENT_ID = "billing"
@@ -203,11 +203,84 @@ def test_a_user_who_is_not_staff_may_not_introspect(client, tokens):
     assert response.json()["code"] == "introspection_forbidden"
 
 
-def test_an_invalid_bearer_token_is_challenged_for_basic(client, db):
+def test_an_invalid_bearer_token_is_challenged_for_bearer(client, db):
     response = form_post(client, "token=x", bearer("not.a.token"))
 
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Basic realm="api"'
+    assert response["WWW-Authenticate"].startswith('Bearer realm="api", ')
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revoked_bearer_token_is_challenged_for_bearer(client, tokens, staff):
+    staff_tokens = login(client, "carol").json()
+    client.post(
+        "/auth/logout/", {"refresh_token": staff_tokens["refresh_token"]}, format="json"
+    )
+
+    response = form_post(
+        client, f"token={tokens['access_token']}", bearer(staff_tokens["access_token"])
+    )
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_revoked"
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+def test_failed_client_authentications_are_throttled_per_address(client, db):
+    with jwt_auth(THROTTLE_RATES={"login": "2/m"}):
+        answers = [introspect(client, "x", basic(secret="wrong")) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert answers[-1].json()["code"] == "throttled"
+
+
+def test_malformed_client_credentials_count_as_failures(client, db):
+    malformed = {"HTTP_AUTHORIZATION": "Basic %%%"}
+
+    with jwt_auth(THROTTLE_RATES={"login": "2/m"}):
+        answers = [introspect(client, "x", malformed) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [401, 401, 429]
+
+
+def test_a_throttled_address_is_refused_even_with_the_right_secret(client, tokens):
+    with jwt_auth(THROTTLE_RATES={"login": "2/m"}):
+        for _ in range(3):
+            introspect(client, "x", basic(secret="wrong"))
+
+        response = introspect(client, tokens["access_token"])
+
+    assert response.status_code == 429
+    assert "active" not in response.json()
+
+
+def test_a_throttled_address_may_introspect_again_once_the_window_has_passed(
+    client, db, time_machine
+):
+    time_machine.move_to(datetime(2030, 6, 1, 12, 0, tzinfo=timezone.utc), tick=False)
+    with jwt_auth(THROTTLE_RATES={"login": "2/m"}):
+        for _ in range(3):
+            introspect(client, "x", basic(secret="wrong"))
+        time_machine.shift(60)
+
+        response = introspect(client, "x")
+
+    assert response.status_code == 200
+
+
+def test_successful_client_authentications_are_not_throttled(client, tokens):
+    with jwt_auth(THROTTLE_RATES={"login": "2/m"}):
+        answers = [introspect(client, tokens["access_token"]) for _ in range(5)]
+
+    assert [a.status_code for a in answers] == [200] * 5
+
+
+def test_failed_client_authentications_are_not_throttled_without_protection(client, db):
+    with jwt_auth(PROTECTION=False, THROTTLE_RATES={"login": "2/m"}):
+        answers = [introspect(client, "x", basic(secret="wrong")) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [401] * 4
 
 
 @pytest.mark.parametrize("authenticated", [True, False])
