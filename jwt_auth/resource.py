@@ -58,6 +58,11 @@ class RemoteKeys:
     the keys already held: tokens they signed still verify while the issuer
     is down.
 
+    One fetch runs at a time, and no lock is held across it. While it runs, a
+    request whose kid is among the keys held is answered with them at once;
+    only a request that needs the fetch's result waits for it, and then uses
+    it rather than fetching again.
+
     Durations are in seconds of wall-clock time, so tests can move it; a
     clock that jumps back counts as the time having passed.
     """
@@ -77,12 +82,17 @@ class RemoteKeys:
         # cooldown counts successful fetches only.
         self.client = PyJWKClient(url, cache_jwk_set=False, timeout=timeout)
         self.algorithm = algorithm
+        self.timeout = timeout
         self.cache_lifetime = cache_lifetime
         self.refetch_interval = refetch_interval
+        # Guards the fields below; held for bookkeeping only, never across a
+        # fetch.
         self._lock = threading.Lock()
         self._keys: dict[str, PyJWK] | None = None
         self._fetched_at = 0.0
         self._quiet_since: float | None = None
+        # Set when the fetch in flight ends; None while none is.
+        self._fetch_done: threading.Event | None = None
 
     def get(self, kid: str) -> PyJWK:
         """Return the key named ``kid``.
@@ -90,29 +100,59 @@ class RemoteKeys:
         Raise ``TokenInvalid`` for a kid the issuer does not publish, and
         ``KeysUnavailable`` when no keys could be obtained at all.
         """
-        # One fetch at a time: threads that arrive meanwhile wait for its
-        # result instead of fetching again. The timeout bounds the wait.
-        with self._lock:
-            now = time.time()
-            expired = self._elapsed(self._fetched_at, now) >= self.cache_lifetime
-            tried = self._fetch(now) if self._keys is None or expired else False
-            unknown = self._keys is not None and kid not in self._keys
-            if unknown and not tried and self._fetch(now):
-                self._quiet_since = now
-            keys = self._keys
-            retry_after = self._retry_after(now)
+        while True:
+            with self._lock:
+                now = time.time()
+                expired = self._expired(now)
+                known = self._keys is not None and kid in self._keys
+                due = (expired or not known) and not self._retry_after(now)
+                in_flight = self._fetch_done
+                if not due or (known and in_flight is not None):
+                    return self._answer(kid, now)
+                if in_flight is None:
+                    self._fetch_done = done = threading.Event()
+                    break
 
-        if keys is None:
-            raise KeysUnavailable(wait=retry_after)
+            # Another thread is fetching what this request needs. The wait
+            # is bounded by the fetch timeout; then the keys held answer it.
+            if not in_flight.wait(self.timeout):
+                with self._lock:
+                    return self._answer(kid, time.time())
+
+        keys: dict[str, PyJWK] | None = None
         try:
-            return keys[kid]
+            keys = self._download()
+        finally:
+            # Whatever happened, the waiters are released: an error that
+            # escaped counts as a failed fetch.
+            with self._lock:
+                self._store(keys, now)
+                # A fetch for an unknown kid starts the quiet period even when
+                # it succeeds, so made-up kids fetch once per interval.
+                if not expired:
+                    self._quiet_since = now
+                self._fetch_done = None
+            done.set()
+
+        with self._lock:
+            return self._answer(kid, now)
+
+    def _answer(self, kid: str, now: float) -> PyJWK:
+        """Return ``kid``'s key from those held; call with the lock held."""
+        if self._keys is None:
+            raise KeysUnavailable(wait=self._retry_after(now))
+        try:
+            return self._keys[kid]
         except KeyError:
             raise TokenInvalid() from None
 
-    def _fetch(self, now: float) -> bool:
-        """Fetch the keys unless in a quiet period; return whether it tried."""
-        if self._retry_after(now):
-            return False
+    def _expired(self, now: float) -> bool:
+        if self._keys is None:
+            return True
+        return self._elapsed(self._fetched_at, now) >= self.cache_lifetime
+
+    def _download(self) -> dict[str, PyJWK] | None:
+        """Fetch the JWKS and return its usable keys; ``None`` when it failed."""
         try:
             document = self.client.fetch_data()
         except (jwt.PyJWTError, OSError, ValueError) as exc:
@@ -121,10 +161,9 @@ class RemoteKeys:
                 "keeping the keys held" if self._keys else "no keys to verify with",
                 extra={"jwks_url": self.client.uri, "error": type(exc).__name__},
             )
-            self._quiet_since = now
-            return True
+            return None
 
-        entries = document.get("keys")
+        entries = document.get("keys") if isinstance(document, dict) else None
         keys: dict[str, PyJWK] = {}
         for entry in entries if isinstance(entries, list) else []:
             key = usable_key(entry, self.algorithm)
@@ -136,10 +175,15 @@ class RemoteKeys:
                 self.algorithm,
                 extra={"jwks_url": self.client.uri},
             )
+            return None
+        return keys
+
+    def _store(self, keys: dict[str, PyJWK] | None, now: float) -> None:
+        """Keep fetched keys; after a failure, keep the old ones and go quiet."""
+        if keys is None:
             self._quiet_since = now
-            return True
-        self._keys, self._fetched_at = keys, now
-        return True
+        else:
+            self._keys, self._fetched_at = keys, now
 
     @staticmethod
     def _elapsed(since: float, now: float) -> float:

@@ -8,6 +8,8 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -69,16 +71,25 @@ def mint(pem: str, kid: str | None = "a", *, header: Any = None, **claims: Any) 
 
 
 class JWKSServer:
-    """The issuer's JWKS served over real HTTP from a thread; counts fetches."""
+    """The issuer's JWKS served over real HTTP from a thread; counts fetches.
+
+    Inside ``held()``, each fetch is answered only once the test opens the
+    gate, so a test can act while a fetch is in flight.
+    """
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self.fetches = 0
+        self.arrived = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.fetches += 1
+                owner.arrived.set()
+                owner.gate.wait(timeout=60)
                 body = json.dumps(owner.document).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -94,8 +105,19 @@ class JWKSServer:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    @contextmanager
+    def held(self) -> Iterator[threading.Event]:
+        """Hold fetches until the yielded gate is set, or the block ends."""
+        self.arrived.clear()
+        self.gate.clear()
+        try:
+            yield self.gate
+        finally:
+            self.gate.set()
+
     def stop(self) -> None:
         """Take the issuer down: the port refuses connections from now on."""
+        self.gate.set()
         if self.thread.is_alive():
             self.server.shutdown()
             self.thread.join()
@@ -248,6 +270,49 @@ def test_concurrent_unknown_kids_fetch_the_jwks_once(resource_settings, jwks, cl
         thread.join()
 
     assert codes == [401] * len(tokens)
+    assert jwks.fetches == 2
+
+
+@pytest.fixture
+def slow_issuer_settings(settings, resource_settings) -> dict[str, Any]:
+    """Settings whose fetch timeout outlasts every wait in the test."""
+    settings.JWT_AUTH = {**resource_settings, "JWKS_TIMEOUT": timedelta(seconds=60)}
+    return settings.JWT_AUTH
+
+
+def test_a_known_kid_is_answered_while_a_fetch_for_an_unknown_kid_is_in_flight(
+    slow_issuer_settings, jwks, clock
+):
+    assert call(mint(KEY_A)).status_code == 200
+
+    with ThreadPoolExecutor(max_workers=2) as pool, jwks.held() as gate:
+        unknown = pool.submit(call, mint(FORGER, kid="bogus"))
+        assert jwks.arrived.wait(timeout=10)
+
+        known = pool.submit(call, mint(KEY_A))
+
+        assert known.result(timeout=10).status_code == 200
+        assert not unknown.done()
+        gate.set()
+        assert unknown.result(timeout=10).status_code == 401
+
+
+def test_a_known_kid_is_answered_with_the_held_keys_while_they_are_refreshed(
+    slow_issuer_settings, jwks, clock
+):
+    assert call(mint(KEY_A)).status_code == 200
+    clock.shift(timedelta(minutes=5))
+
+    with ThreadPoolExecutor(max_workers=2) as pool, jwks.held() as gate:
+        refreshing = pool.submit(call, mint(KEY_A))
+        assert jwks.arrived.wait(timeout=10)
+
+        other = pool.submit(call, mint(KEY_A))
+
+        assert other.result(timeout=10).status_code == 200
+        assert not refreshing.done()
+        gate.set()
+        assert refreshing.result(timeout=10).status_code == 200
     assert jwks.fetches == 2
 
 
