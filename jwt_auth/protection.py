@@ -95,10 +95,9 @@ def record_refusal(
 ) -> None:
     """Log a throttled or banned attempt: one row per address, kind, outcome
     and minute, so that a flood of refused requests is no flood of writes."""
-    first = _cache_call(
-        "add", f"jwt_auth:refused:{outcome}:{kind}:{address.key}", 1, 60
-    )
-    if first is not False:
+    minute = int(timezone.now().timestamp() // 60)
+    flag = f"jwt_auth:refused:{outcome}:{kind}:{address.key}:{minute}"
+    if _cache_call("add", flag, 1, 60) is not False:
         record(address, kind, outcome, request=request, username=username)
 
 
