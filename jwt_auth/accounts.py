@@ -146,12 +146,6 @@ def password_matches(user: Any | None, password: str) -> bool:
     return user.check_password(password) and user.is_active
 
 
-def check_credentials(identifier: str, password: str) -> Any | None:
-    """Return the active user these credentials belong to, else ``None``."""
-    user = find_user(identifier)
-    return user if password_matches(user, password) else None
-
-
 def login(
     *,
     username: str,

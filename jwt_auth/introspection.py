@@ -18,9 +18,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from .authentication import JWTAuthentication
-from .clientip import get_client_address, get_client_ip
+from .clientip import get_client_ip
 from .conf import jwt_settings
 from .errors import BearerError, IntrospectionForbidden, InvalidClient
+from .protection import throttle_address
 from .revocation import get_session_user
 from .throttling import throttle
 from .tokens import verify_access_token
@@ -91,11 +92,7 @@ class ClientAuthentication(BaseAuthentication):
         introspects on every request of its own must not be throttled.
         Return the address key, or ``None`` when protection is switched off.
         """
-        if not jwt_settings.PROTECTION:
-            return None
-        key = get_client_address(request).key
-        throttle(request, "login", key, count=False)
-        return key
+        return throttle_address(request, "login", count=False)
 
     def check_credentials(self, request: Request) -> IntrospectionClient:
         """Return the client the Basic credentials name, or raise ``InvalidClient``."""

@@ -90,6 +90,19 @@ def screen(
     return address
 
 
+def throttle_address(request: Any, scope: str, *, count: bool = True) -> str | None:
+    """Hold the client's address to ``scope``'s rate; return its key.
+
+    ``None`` when protection is switched off. For endpoints that keep no
+    attempt log; register and login go through ``screen``.
+    """
+    if not jwt_settings.PROTECTION:
+        return None
+    key = get_client_address(request).key
+    throttle(request, scope, key, count=count)
+    return key
+
+
 def record_refusal(
     address: ClientAddress, kind: str, outcome: str, request: Any, username: str
 ) -> None:

@@ -14,8 +14,6 @@ from rest_framework.views import APIView
 
 from . import accounts, introspection, protection, sessions
 from .authentication import JWTAuthentication
-from .clientip import get_client_address
-from .conf import jwt_settings
 from .errors import exception_handler
 from .keys import get_key_set
 from .models import Attempt, Session
@@ -26,7 +24,6 @@ from .serializers import (
     RefreshSerializer,
     RegisterSerializer,
 )
-from .throttling import throttle
 
 
 class JWTAuthView(APIView):
@@ -108,8 +105,7 @@ class RefreshView(JWTAuthView):
     serializer_class = RefreshSerializer
 
     def post(self, request: Request) -> Response:
-        if jwt_settings.PROTECTION:
-            throttle(request, "refresh", get_client_address(request).key)
+        protection.throttle_address(request, "refresh")
         data = self.validated(request)
         issued = sessions.rotate_refresh_token(data["refresh_token"])
         return token_response(issued)
